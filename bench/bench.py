@@ -1,0 +1,194 @@
+"""Benchmark: the lookup handler against the bare SDK, for import time, cold start and warm latency.
+
+    make bench
+
+(a) import time of the handler module / import time of the bare SDK client: medians of fresh
+    interpreters, run in turn; with, for the record, what pydantic-settings and pydantic itself cost;
+(c) cold start, import plus the first call, each in a fresh interpreter;
+(b) warm latency of a handler invocation / a raw SDK call, p50 and p99.
+The fake CAMS runs in a process of its own, as CAMS is another machine. Targets: (a) <= 1.15, (b) <= 1.10.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "21"))
+CALLS = int(os.environ.get("BENCH_CALLS", "2000"))
+WARMUP = 200
+
+TIMED = "import sys, time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t, file=sys.__stdout__)"
+IMPORTS = {
+    "bare SDK client": "from alibabacloud_cams20200606.client import Client",
+    "lookup handler": "from functions.lookup.index import handler",
+    "SDK + pydantic-settings, one settings class": (
+        "from alibabacloud_cams20200606.client import Client; import pydantic_settings\n"
+        "class S(pydantic_settings.BaseSettings): x: str = 'a'\nS()"
+    ),
+    "SDK + pydantic, one model": (
+        "from alibabacloud_cams20200606.client import Client; import pydantic\nclass M(pydantic.BaseModel): x: str"
+    ),
+}
+FIRST_CALL = {
+    "bare SDK client": (
+        "from alibabacloud_cams20200606.client import Client; from alibabacloud_cams20200606 import models;"
+        "from alibabacloud_tea_openapi.utils_models import Config; from darabonba.runtime import RuntimeOptions;"
+        "import os; c = Client(Config(endpoint=os.environ['CAMS_ENDPOINT'], protocol='http',"
+        " access_key_id=os.environ['BENCH_AK'], access_key_secret=os.environ['BENCH_SECRET'],"
+        " security_token=os.environ['BENCH_TOKEN']));"
+        "c.query_chatapp_bind_waba_with_options(models.QueryChatappBindWabaRequest(cust_space_id='demo-approved'),"
+        " RuntimeOptions())"
+    ),
+    "lookup handler": (
+        "import contextlib, io, json, os; from functions.lookup.index import handler;"
+        "from local.emulator import Context, Credentials, FunctionMeta, http_event;"
+        "ctx = Context('bench', FunctionMeta('lookup'), Credentials(os.environ['BENCH_AK'],"
+        " os.environ['BENCH_SECRET'], os.environ['BENCH_TOKEN']));"
+        "out = contextlib.redirect_stdout(io.StringIO()); out.__enter__();"
+        "handler(json.dumps(http_event('GET', '/waba', 'custSpaceId=demo-approved')).encode(), ctx)"
+    ),
+}
+
+
+@contextlib.contextmanager
+def fake_cams() -> Iterator[tuple[str, dict[str, str]]]:
+    """The fake CAMS in a process of its own; yields its endpoint and the demo role's credentials."""
+    script = (
+        "import sys; from local.cams import FakeCams; cams = FakeCams().start(); cams.load_demo();"
+        "print(cams.endpoint, flush=True); sys.stdin.read()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        endpoint = process.stdout.readline().strip()
+        role = json.loads((ROOT / "local" / "demo_data.json").read_text())["accounts"][0]["stsTokens"][0]
+        yield endpoint, {"BENCH_AK": role["id"], "BENCH_SECRET": role["secret"], "BENCH_TOKEN": role["token"]}
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+def seconds(statement: str, environ: dict[str, str] | None = None) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", TIMED.format(statement=statement)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(environ or {})},
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def medians(statements: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, float]:
+    for statement in statements.values():
+        seconds(statement, environ)  # writes the bytecode caches first, so that every run finds them
+    samples: dict[str, list[float]] = {name: [] for name in statements}
+    for _ in range(IMPORT_RUNS):
+        for name, statement in statements.items():
+            samples[name].append(seconds(statement, environ))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def warm_latency(endpoint: str, role: dict[str, str]) -> tuple[list[float], list[float]]:
+    from alibabacloud_cams20200606 import models
+    from alibabacloud_cams20200606.client import Client
+    from alibabacloud_tea_openapi.utils_models import Config
+    from darabonba.runtime import RuntimeOptions
+
+    from local.emulator import Context, Credentials, FunctionMeta, http_event, load_function
+
+    os.environ |= {"CAMS_ENDPOINT": endpoint, "CAMS_PROTOCOL": "http"}
+    handler = load_function("lookup").handler
+    event = json.dumps(http_event("GET", "/waba", "custSpaceId=demo-approved")).encode()
+    context = Context(
+        "bench", FunctionMeta("lookup"), Credentials(role["BENCH_AK"], role["BENCH_SECRET"], role["BENCH_TOKEN"])
+    )
+    client = Client(
+        Config(
+            endpoint=endpoint,
+            protocol="http",
+            access_key_id=role["BENCH_AK"],
+            access_key_secret=role["BENCH_SECRET"],
+            security_token=role["BENCH_TOKEN"],
+        )
+    )
+    request = models.QueryChatappBindWabaRequest(cust_space_id="demo-approved")
+
+    def raw_call() -> None:
+        assert client.query_chatapp_bind_waba_with_options(request, RuntimeOptions()).body.code == "OK"
+
+    def handler_call() -> None:
+        assert handler(event, context)["statusCode"] == 200
+
+    raw: list[float] = []
+    wrapped: list[float] = []
+    # The handler's log lines go to a buffer: writing them counts, a terminal's speed does not.
+    with contextlib.redirect_stdout(io.StringIO()) as sink:
+        for i in range(WARMUP + CALLS):
+            pairs = [(raw_call, raw), (handler_call, wrapped)]
+            for run, times in pairs if i % 2 else reversed(pairs):
+                elapsed = timed(run)
+                if i >= WARMUP:
+                    times.append(elapsed)
+            sink.seek(0)
+            sink.truncate()
+    return raw, wrapped
+
+
+def timed(run: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    imports = medians(IMPORTS)
+    with fake_cams() as (endpoint, role):
+        cold = medians(FIRST_CALL, {"CAMS_ENDPOINT": endpoint, "CAMS_PROTOCOL": "http", **role})
+        raw, wrapped = warm_latency(endpoint, role)
+    bare = imports["bare SDK client"]
+    rows = [("(a) import, bare SDK client", f"{bare * 1000:.1f} ms", "", "")]
+    for name in list(IMPORTS)[1:]:
+        target = "<= 1.15" if name == "lookup handler" else "(for the record)"
+        rows.append((f"(a) import, {name}", f"{imports[name] * 1000:.1f} ms", f"{imports[name] / bare:.3f}", target))
+    base = cold["bare SDK client"]
+    rows.append(("(c) cold start, SDK import + first call", f"{base * 1000:.1f} ms", "", ""))
+    ratio = cold["lookup handler"] / base
+    rows.append(
+        ("(c) cold start, handler import + first call", f"{cold['lookup handler'] * 1000:.1f} ms", f"{ratio:.3f}", "")
+    )
+    for name, share in (("p50", 0.50), ("p99", 0.99)):
+        base, ours = percentile(raw, share), percentile(wrapped, share)
+        rows.append((f"(b) warm {name}, raw SDK call", f"{base * 1000:.3f} ms", "", ""))
+        rows.append((f"(b) warm {name}, handler invocation", f"{ours * 1000:.3f} ms", f"{ours / base:.3f}", "<= 1.10"))
+    width = max(len(row[0]) for row in rows)
+    print(f"{'measure':<{width}}  {'value':>11}  {'ratio':>6}  target")
+    for name, value, ratio_text, target in rows:
+        print(f"{name:<{width}}  {value:>11}  {ratio_text:>6}  {target}")
+    python = sys.version.split()[0]
+    print(f"\n{IMPORT_RUNS} fresh interpreters each; {CALLS} warm calls after {WARMUP}; Python {python}")
+
+
+if __name__ == "__main__":
+    main()

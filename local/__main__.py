@@ -1,0 +1,85 @@
+"""Command line of the local harness.
+
+    python -m local serve [--port 9000] [--function lookup] [--real-cams]
+    python -m local invoke <function> --event-file events/<x>.json [--real-cams]
+
+By default both run the function against the fake CAMS, seeded from `local/demo_data.json`, with
+the demo role's STS credentials in the context; `--real-cams` calls the real CAMS with credentials
+from the default chain of `alibabacloud-credentials` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from local.cams import FakeCams
+from local.emulator import Credentials, Emulator, serve
+
+DEMO_CORS_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+
+
+@contextlib.contextmanager
+def cams_backend(real: bool) -> Iterator[tuple[dict[str, str], Credentials | None, str]]:
+    """The environment and context credentials for the function, and a line saying where CAMS is."""
+    if real:
+        yield {}, None, "real CAMS (credentials from the default chain)"
+        return
+    with FakeCams() as cams:
+        seed = cams.load_demo()
+        role = seed["accounts"][0]["stsTokens"][0]
+        environ = {"CAMS_ENDPOINT": cams.endpoint, "CAMS_PROTOCOL": "http"}
+        yield (
+            environ,
+            Credentials(role["id"], role["secret"], role["token"]),
+            f"fake CAMS at http://{cams.endpoint}",
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve a function's HTTP trigger on 127.0.0.1")
+    serve_cmd.add_argument("--function", default="lookup")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=9000)
+    serve_cmd.add_argument("--timeout", type=int, default=10, help="the function's timeout in seconds")
+    serve_cmd.add_argument("--real-cams", action="store_true", help="call the real CAMS, not the fake")
+    invoke_cmd = commands.add_parser("invoke", help="invoke a function once with an event file")
+    invoke_cmd.add_argument("function")
+    invoke_cmd.add_argument("--event-file", "-f", required=True, type=Path)
+    invoke_cmd.add_argument("--timeout", type=int, default=10)
+    invoke_cmd.add_argument("--real-cams", action="store_true")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("CORS_ALLOWED_ORIGINS", DEMO_CORS_ORIGINS)
+    with cams_backend(args.real_cams) as (environ, credentials, where):
+        emulator = Emulator(args.function, environ=environ, credentials=credentials, timeout=args.timeout)
+        if args.command == "invoke":
+            # The function's own log lines go to stderr here, so that stdout is the result alone.
+            with contextlib.redirect_stdout(sys.stderr):
+                result = emulator.invoke(args.event_file.read_bytes())
+            print(json.dumps(result, indent=2, ensure_ascii=False))
+            return 0
+        server = serve(emulator, args.host, args.port)
+        print(
+            f"FC3 emulator: function {args.function} on http://{args.host}:{server.server_port} ({where})",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Dispatch of the fake CAMS: authenticate, limit, apply scripted faults, then run the action."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug import Request, Response
+
+from local.cams import exceptions, signature
+from local.cams.models import CamsBackend, Fault, Identity, JournalEntry
+
+Action = Callable[[CamsBackend, Identity, dict[str, str]], dict[str, Any]]
+
+
+def query_chatapp_bind_waba(backend: CamsBackend, identity: Identity, params: dict[str, str]) -> dict[str, Any]:
+    data = backend.query_bind_waba(identity.account_id, params.get("CustSpaceId"), params.get("IsvCode"))
+    return {"Data": data}
+
+
+ACTIONS: dict[str, Action] = {"QueryChatappBindWaba": query_chatapp_bind_waba}
+
+
+class CamsResponses:
+    """Turns one HTTP request into the answer CAMS would give, and writes it in the journal."""
+
+    def __init__(self, backend: CamsBackend) -> None:
+        self.backend = backend
+
+    def dispatch(self, request: Request) -> Response:
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        entry = JournalEntry(
+            at=time.time(),
+            request_id=str(uuid.uuid4()).upper(),
+            action=headers.get("x-acs-action"),
+            query=dict(request.args.items()),
+        )
+        self.backend.record(entry)
+        try:
+            identity = signature.verify(
+                request.method,
+                request.path,
+                request.query_string.decode("latin-1"),
+                headers,
+                request.get_data(),
+                self.backend.identities.get,
+                self.backend.use_nonce,
+            )
+            entry.access_key_id, entry.account_id = identity.access_key_id, identity.account_id
+            self.backend.admit(identity.account_id)
+            response = self._answer(request, entry.request_id, identity, entry.action, entry.query)
+        except exceptions.CamsError as error:
+            response = self._error(error, entry.request_id)
+        entry.status, entry.code = response.status_code, _code_of(response)
+        return response
+
+    def _answer(
+        self,
+        request: Request,
+        request_id: str,
+        identity: Identity,
+        action: str | None,
+        params: dict[str, str],
+    ) -> Response:
+        fault = self.backend.next_fault()
+        if fault is not None:
+            scripted = self._apply(fault, request, request_id)
+            if scripted is not None:
+                return scripted
+        run = ACTIONS.get(action or "")
+        if run is None:
+            raise exceptions.action_not_found(action or "")
+        body = {
+            "RequestId": request_id,
+            "Code": "OK",
+            "Message": "SUCCESS",
+            "Success": True,
+            **run(self.backend, identity, params),
+        }
+        return _json(200, body)
+
+    def _apply(self, fault: Fault, request: Request, request_id: str) -> Response | None:
+        """The answer a scripted fault gives; None lets the call go on (after a delay)."""
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+            return None
+        if fault.kind == "garbage":
+            return Response("<html><body>502 Bad Gateway</body></html>", status=200, content_type="text/html")
+        if fault.kind == "drop":
+            connection = request.environ.get("werkzeug.socket")
+            if isinstance(connection, socket.socket):
+                connection.shutdown(socket.SHUT_RDWR)
+            return Response(b"", status=500)
+        assert fault.error is not None
+        response = self._error(fault.error, request_id)
+        if fault.retry_after_ms:
+            response.headers["x-acs-retry-after"] = str(fault.retry_after_ms)
+        return response
+
+    def _error(self, error: exceptions.CamsError, request_id: str) -> Response:
+        body = error.body(request_id)
+        if error.business and self.backend.error_style == "body":
+            return _json(200, {**body, "Success": False})
+        return _json(error.status, body)
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json;charset=utf-8")
+
+
+def _code_of(response: Response) -> str | None:
+    try:
+        code = json.loads(response.get_data()).get("Code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) else None

@@ -1,0 +1,242 @@
+"""A Docker-free FC3 emulator: real HTTP in, the exact FC3 HTTP event to the handler, its answer out.
+
+Example:
+    >>> emulator = Emulator("lookup", environ={"CAMS_ENDPOINT": "127.0.0.1:8123"})  # doctest: +SKIP
+    >>> emulator.invoke(http_event("GET", "/healthz"))["statusCode"]  # doctest: +SKIP
+    200
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = ROOT / "functions"
+REGION = "ap-southeast-1"
+ACCOUNT_ID = "1000000000000001"
+# FC refuses these in a function's response; the emulator drops them the same way.
+FORBIDDEN_RESPONSE_HEADERS = frozenset(
+    {"connection", "content-length", "date", "keep-alive", "server", "upgrade", "content-disposition"}
+)
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class FunctionMeta:
+    name: str
+    handler: str = "index.handler"
+    memory: int = 256
+    timeout: int = 10
+
+
+@dataclass(frozen=True)
+class ServiceMeta:
+    name: str = "waba-binding"
+    log_project: str = ""
+    log_store: str = ""
+    qualifier: str = "LATEST"
+    version_id: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """The python3.10 runtime's context object, with the fields this package's functions read."""
+
+    request_id: str
+    function: FunctionMeta
+    credentials: Credentials | None = None
+    service: ServiceMeta = field(default_factory=ServiceMeta)
+    region: str = REGION
+    account_id: str = ACCOUNT_ID
+
+
+def load_function(name: str) -> ModuleType:
+    """Import `functions/<name>/index.py` as FC would, with the repository root as the code root."""
+    path = FUNCTIONS_DIR / name / "index.py"
+    if not path.is_file():
+        raise SystemExit(f"no function named {name!r}: {path.relative_to(ROOT)} does not exist")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    spec = importlib.util.spec_from_file_location(f"fc_function_{name}", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def http_event(
+    method: str,
+    raw_path: str,
+    query: str = "",
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    *,
+    request_id: str | None = None,
+    source_ip: str = "127.0.0.1",
+    host: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The FC3 HTTP trigger event for one request: repeated values joined with commas, binary bodies in base64."""
+    headers = dict(headers or {})
+    joined: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        joined.setdefault(key, []).append(value)
+    try:
+        text, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    now = time.time()
+    return {
+        "version": "v1",
+        "rawPath": raw_path,
+        "body": text,
+        "isBase64Encoded": is_base64,
+        "headers": headers,
+        "queryParameters": {key: ",".join(values) for key, values in joined.items()},
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
+            "http": {
+                "method": method.upper(),
+                "path": unquote(raw_path),
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("User-Agent", headers.get("user-agent", "")),
+            },
+            "requestId": request_id or str(uuid.uuid4()),
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": str(int(now * 1000)),
+        },
+    }
+
+
+class Emulator:
+    """One FC instance of one function: it runs one invocation at a time, as built-in runtimes do."""
+
+    def __init__(
+        self,
+        function: str,
+        *,
+        environ: Mapping[str, str] | None = None,
+        credentials: Credentials | None = None,
+        timeout: int = 10,
+        memory: int = 256,
+    ) -> None:
+        os.environ.update(environ or {})
+        self.meta = FunctionMeta(function, timeout=timeout, memory=memory)
+        self.credentials = credentials
+        self.module = load_function(function)
+        self.handler: Handler = self.module.handler
+        self._lock = threading.Lock()
+        self._initialized = False
+
+    def context(self, request_id: str | None = None) -> Context:
+        return Context(request_id or str(uuid.uuid4()), self.meta, self.credentials)
+
+    def invoke(self, event: Any, request_id: str | None = None) -> Any:
+        """Call the handler with `event` as bytes, as FC passes it, after the initializer once."""
+        if isinstance(event, dict):
+            event = json.dumps(event)
+        if isinstance(event, str):
+            event = event.encode("utf-8")
+        context = self.context(request_id or _event_request_id(event))
+        with self._lock:
+            if not self._initialized and hasattr(self.module, "initialize"):
+                self.module.initialize(context)
+            self._initialized = True
+            return self.handler(event, context)
+
+
+def _event_request_id(event: bytes) -> str | None:
+    """FC gives the context the HTTP event's own request id."""
+    try:
+        request_id = json.loads(event).get("requestContext", {}).get("requestId")
+    except (ValueError, AttributeError):
+        return None
+    return request_id if isinstance(request_id, str) else None
+
+
+def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 9000) -> ThreadingHTTPServer:
+    """An HTTP server that plays the function's HTTP trigger; call `serve_forever()` on it."""
+
+    class TriggerHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k: ", ".join(self.headers.get_all(k) or []) for k in dict.fromkeys(self.headers.keys())}
+            request_id = str(uuid.uuid4())
+            event = http_event(
+                self.command,
+                url.path,
+                url.query,
+                headers,
+                body,
+                request_id=request_id,
+                source_ip=self.client_address[0],
+                host=self.headers.get("host", host),
+            )
+            try:
+                result = emulator.invoke(event, request_id)
+                status, out_headers, payload = _http_answer(result)
+            except Exception as exc:
+                status, out_headers = (
+                    502,
+                    {"content-type": "application/json", "x-fc-error-type": "UnhandledInvocationError"},
+                )
+                payload = json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__}).encode()
+            self.send_response(status)
+            for name, value in out_headers.items():
+                self.send_header(name, value)
+            self.send_header("x-fc-request-id", request_id)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            sys.stderr.write(f"emulator: {self.address_string()} {format % args}\n")
+
+    server = ThreadingHTTPServer((host, port), TriggerHandler)
+    server.daemon_threads = True
+    return server
+
+
+def _http_answer(result: Any) -> tuple[int, dict[str, str], bytes]:
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        raise TypeError("the handler must return a dict with an int statusCode")
+    headers = {
+        str(k): str(v)
+        for k, v in (result.get("headers") or {}).items()
+        if str(k).lower() not in FORBIDDEN_RESPONSE_HEADERS and not str(k).lower().startswith("x-fc-")
+    }
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    return result["statusCode"], headers, payload

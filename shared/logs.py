@@ -1,0 +1,129 @@
+"""Logs as one JSON object per line, so that Log Service can query every field.
+
+Example:
+    >>> with log_context(requestId="req-1", secrets=["s3cr3t"]):
+    ...     log_event("lookup", outcome="ok", note="s3cr3t is scrubbed")
+    {"time": "...", "level": "INFO", "event": "lookup", "requestId": "req-1", ..., "note": "*** is scrubbed"}
+
+Every line carries the fields bound by `log_context` (the FC request id, and later the CAMS
+RequestId). Secrets registered there, and any field whose name looks like a credential, are
+replaced by `***` in the finished line, whatever path they took into it. Lines are written to
+stdout directly rather than through `logging`, whose records cost more than the whole line here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Any
+
+REDACTED = "***"
+_SENSITIVE_NAME = re.compile(r"secret|token|password|authorization|isv_?code|access_?key", re.IGNORECASE)
+_MIN_SECRET_LENGTH = 4
+
+
+class _Scope:
+    """The fields and secrets of one invocation (or of a nested `log_context`)."""
+
+    __slots__ = ("fields", "secrets")
+
+    def __init__(self, fields: dict[str, Any], secrets: list[tuple[str, str]]) -> None:
+        self.fields = fields
+        self.secrets = secrets  # (secret, its JSON-escaped form), longest first
+
+    def add_secrets(self, secrets: Iterable[str | None]) -> None:
+        known = {secret for secret, _ in self.secrets}
+        for secret in secrets:
+            if secret and len(secret) >= _MIN_SECRET_LENGTH and secret not in known:
+                known.add(secret)
+                self.secrets.append((secret, json.dumps(secret)[1:-1]))
+        self.secrets.sort(key=lambda pair: len(pair[0]), reverse=True)
+
+
+_scope: ContextVar[_Scope | None] = ContextVar("log_scope", default=None)
+
+
+def scrub(text: str) -> str:
+    """Replace every registered secret in `text`."""
+    scope = _scope.get()
+    for secret, escaped in scope.secrets if scope else ():
+        text = text.replace(secret, REDACTED)
+        if escaped != secret:
+            text = text.replace(escaped, REDACTED)
+    return text
+
+
+def _redact_names(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: REDACTED if _is_sensitive(key) else _redact_names(value) if isinstance(value, dict) else value
+        for key, value in document.items()
+    }
+
+
+@lru_cache(maxsize=256)
+def _is_sensitive(name: str) -> bool:
+    return _SENSITIVE_NAME.search(str(name)) is not None
+
+
+# urllib3 logs each request line at DEBUG, and CAMS takes IsvCode in the query string.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
+_level = logging.INFO
+
+
+def set_level(level: str) -> None:
+    global _level
+    _level = logging.getLevelName(level)
+
+
+@contextmanager
+def log_context(secrets: Iterable[str | None] = (), **fields: Any) -> Iterator[None]:
+    """Bind `fields` to every line logged inside, and scrub `secrets` from them."""
+    parent = _scope.get()
+    scope = _Scope({**(parent.fields if parent else {}), **fields}, list(parent.secrets) if parent else [])
+    scope.add_secrets(secrets)
+    token = _scope.set(scope)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def bind(secrets: Iterable[str | None] = (), **fields: Any) -> None:
+    """Add fields (and secrets) to the current `log_context`, e.g. the CAMS RequestId once it is known."""
+    scope = _scope.get()
+    if scope is None:
+        scope = _Scope({}, [])
+        _scope.set(scope)
+    scope.fields.update(fields)
+    scope.add_secrets(secrets)
+
+
+def log_event(event: str, level: int = logging.INFO, error: BaseException | None = None, **fields: Any) -> None:
+    """Write one line to stdout, which FC sends to Log Service.
+
+    An `error` is logged as its type and scrubbed message, never as a traceback: the frames and
+    message of a traceback can hold anything.
+    """
+    if level < _level:
+        return
+    if error is not None:
+        fields["exception"] = f"{type(error).__name__}: {error}"[:500]
+    now = time.time()
+    scope = _scope.get()
+    document = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+        "level": logging.getLevelName(level),
+        "event": event,
+        **(scope.fields if scope else {}),
+        **fields,
+    }
+    line = scrub(json.dumps(_redact_names(document), default=str, ensure_ascii=False))
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from local.cams import FakeCams
+from local.emulator import load_function
+from shared.settings import ENV_NAMES, current_settings
+
+CREDENTIAL_VARIABLES = (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+)
+
+
+@pytest.fixture(scope="session")
+def cams_server() -> Iterator[FakeCams]:
+    with FakeCams() as cams:
+        yield cams
+
+
+@pytest.fixture
+def cams(cams_server: FakeCams) -> Iterator[FakeCams]:
+    """The fake CAMS, reset and seeded with the demo data for each test."""
+    cams_server.reset()
+    cams_server.load_demo()
+    yield cams_server
+    cams_server.reset()
+
+
+class Env:
+    """monkeypatch for the function's environment: a change is seen as by a new FC instance."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def setenv(self, name: str, value: str) -> None:
+        self.monkeypatch.setenv(name, value)
+        current_settings.cache_clear()
+
+    def delenv(self, name: str) -> None:
+        self.monkeypatch.delenv(name, raising=False)
+        current_settings.cache_clear()
+
+    def setitem(self, mapping: Any, name: str, value: Any) -> None:
+        self.monkeypatch.setitem(mapping, name, value)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    current_settings.cache_clear()
+    yield
+    current_settings.cache_clear()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
+    """Function settings pointing at the fake CAMS, with short backoffs; no credentials in the environment."""
+    environment = Env(monkeypatch)
+    for name in (*ENV_NAMES, *CREDENTIAL_VARIABLES):
+        environment.delenv(name)
+    environment.setenv("CAMS_ENDPOINT", cams.endpoint)
+    environment.setenv("CAMS_PROTOCOL", "http")
+    environment.setenv("CAMS_RETRY_BASE_DELAY_MS", "10")
+    environment.setenv("CAMS_RETRY_MAX_DELAY_MS", "50")
+    environment.setenv("CAMS_READ_TIMEOUT_MS", "2000")
+    environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
+    return environment
+
+
+@pytest.fixture(scope="session")
+def lookup_module() -> ModuleType:
+    return load_function("lookup")
+
+
+@pytest.fixture
+def lookup(lookup_module: ModuleType, env: Env) -> Any:
+    """The lookup function's handler, with its settings pointing at the fake CAMS."""
+    return lookup_module.handler

@@ -1,0 +1,151 @@
+"""FC3 HTTP events, however they arrive: parsing, and a property that no event makes the handler fail."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from local.cams import FakeCams
+from local.emulator import http_event
+from shared.errors import InvalidRequest
+from shared.http import parse_http_event
+from tests.helpers import call, context
+
+
+def test_bytes_str_and_dict_events_parse_alike() -> None:
+    event = http_event("GET", "/waba", "custSpaceId=demo-approved", {"X-Trace": "1"})
+
+    parsed = [parse_http_event(e) for e in (json.dumps(event).encode(), json.dumps(event), event)]
+
+    assert parsed[0] == parsed[1] == parsed[2]
+    request = parsed[0]
+    assert (request.method, request.path, dict(request.query)) == (
+        "GET",
+        "/waba",
+        {"custSpaceId": "demo-approved"},
+    )
+    assert request.headers["x-trace"] == "1"
+
+
+def test_missing_headers_and_query_are_empty() -> None:
+    request = parse_http_event({"requestContext": {"http": {"method": "get", "path": "/healthz"}}})
+
+    assert (request.method, dict(request.headers), dict(request.query), request.body) == ("GET", {}, {}, b"")
+
+
+def test_the_decoded_path_comes_from_the_request_context() -> None:
+    event = http_event("GET", "/wa%62a")
+
+    assert parse_http_event(event).path == "/waba"
+    del event["requestContext"]["http"]["path"]
+    assert parse_http_event(event).path == "/waba", "rawPath, decoded, when the context has no path"
+
+
+def test_base64_bodies_are_decoded() -> None:
+    event = http_event("POST", "/waba", body=b"\xff\x00binary")
+
+    assert event["isBase64Encoded"] is True
+    assert parse_http_event(event).body == b"\xff\x00binary"
+
+
+def test_repeated_values_arrive_joined_with_commas() -> None:
+    event = http_event("GET", "/waba", "custSpaceId=a&custSpaceId=b")
+
+    assert parse_http_event(event).query["custSpaceId"] == "a,b"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [b"\xff\xfe", b"not json", b"[1, 2]", "null", {"requestContext": {"http": {}}}, {"requestContext": "x"}],
+)
+def test_events_that_are_not_http_events_are_invalid(event: Any) -> None:
+    with pytest.raises(InvalidRequest):
+        parse_http_event(event)
+
+
+def test_bad_base64_is_invalid() -> None:
+    event = http_event("POST", "/waba", body=b"x")
+    event |= {"isBase64Encoded": True, "body": "***"}
+
+    with pytest.raises(InvalidRequest):
+        parse_http_event(event)
+
+
+def test_a_malformed_event_is_a_json_400(lookup: Any) -> None:
+    answer = call(lookup, b"{ not json")
+
+    assert (answer.status, answer.error_code) == (400, "InvalidRequest")
+
+
+# --- property: no event, however malformed, makes the handler raise or answer without JSON -------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+texts = st.text(max_size=80)
+methods = st.sampled_from(["GET", "OPTIONS", "POST", "HEAD", "get", "", " "]) | texts
+paths = st.sampled_from(["/waba", "/healthz", "/waba/", "/", "//waba", "/%00"]) | texts
+queries = st.dictionaries(
+    st.sampled_from(["custSpaceId", "isvCode", "x"]) | texts,
+    st.sampled_from(["demo-approved", "demo-unbound", "", "a,b"]) | texts | json_values,
+    max_size=3,
+)
+headers = st.dictionaries(
+    st.sampled_from(["origin", "Origin", "access-control-request-method", "authorization"]) | texts,
+    texts | json_values,
+    max_size=4,
+)
+http_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "version": json_values,
+        "rawPath": paths | json_values,
+        "body": texts | json_values,
+        "isBase64Encoded": st.booleans() | json_values,
+        "headers": headers | json_values,
+        "queryParameters": queries | json_values,
+        "requestContext": st.fixed_dictionaries(
+            {},
+            optional={
+                "http": st.fixed_dictionaries(
+                    {}, optional={"method": methods | json_values, "path": paths | json_values}
+                )
+                | json_values,
+                "requestId": texts | json_values,
+            },
+        )
+        | json_values,
+    },
+)
+events = (
+    http_like
+    | http_like.map(lambda e: json.dumps(e).encode())
+    | json_values
+    | st.binary(max_size=64)
+    | texts
+    | http_like.map(lambda e: base64.b64encode(json.dumps(e).encode()))
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event=events)
+def test_no_event_makes_the_handler_raise_or_answer_without_json(lookup: Any, cams: FakeCams, event: Any) -> None:
+    raw = lookup(event, context())
+
+    assert set(raw) == {"statusCode", "headers", "isBase64Encoded", "body"}
+    assert isinstance(raw["statusCode"], int)
+    assert 200 <= raw["statusCode"] < 600
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in raw["headers"].items())
+    if raw["statusCode"] != 204:
+        body = json.loads(raw["body"])
+        assert ("error" in body) == (raw["statusCode"] >= 400)
+        if "error" in body:
+            assert set(body["error"]) >= {"code", "message", "requestId"}
+            assert "Traceback" not in raw["body"]

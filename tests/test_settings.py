@@ -1,0 +1,81 @@
+"""Settings: validated once per instance; a bad one is a JSON 500 ConfigurationError, never a crash."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from shared.errors import ConfigurationError
+from shared.settings import ENV_NAMES, current_settings, load_settings
+from tests.conftest import Env
+from tests.helpers import get
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+
+    assert settings.cams_endpoint == "cams.ap-southeast-1.aliyuncs.com"
+    assert settings.cams_protocol == "https"
+    assert settings.allow_caller_isv_code is False
+    assert settings.cams_isv_code is None
+    assert settings.cors_allowed_origins == ()
+
+
+def test_values_are_parsed() -> None:
+    settings = load_settings(
+        {
+            "CORS_ALLOWED_ORIGINS": " https://a.example/, https://b.example ,",
+            "ALLOW_CALLER_ISV_CODE": "true",
+            "LOG_LEVEL": "debug",
+            "CAMS_ISV_CODE": "server-side-code",
+            "CAMS_READ_TIMEOUT_MS": "",
+        }
+    )
+
+    assert settings.cors_allowed_origins == ("https://a.example", "https://b.example")
+    assert settings.allow_caller_isv_code is True
+    assert settings.log_level == "DEBUG"
+    assert settings.cams_read_timeout_ms == 5000, "an empty variable counts as unset"
+    assert "server-side-code" not in repr(settings)
+
+
+def test_bad_values_name_the_variables_but_never_their_values() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings({"CAMS_PROTOCOL": "gopher", "CAMS_READ_TIMEOUT_MS": "soon", "CAMS_ISV_CODE": "x" * 200})
+
+    message = raised.value.message
+    for name in ("CAMS_PROTOCOL", "CAMS_READ_TIMEOUT_MS", "CAMS_ISV_CODE"):
+        assert name in message
+    for value in ("gopher", "soon", "xxxx"):
+        assert value not in message
+
+
+def test_settings_are_validated_once_per_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    assert current_settings() is current_settings()
+
+
+def test_a_bad_setting_is_not_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigurationError):
+        current_settings()
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    assert current_settings().log_level == "WARNING"
+
+
+@pytest.mark.parametrize(("name", "value"), [("CAMS_ENDPOINT", "http://x/y"), ("CAMS_RETRY_MAX_ATTEMPTS", "0")])
+def test_a_bad_setting_is_a_json_500(
+    lookup: Any, env: Env, capsys: pytest.CaptureFixture[str], name: str, value: str
+) -> None:
+    env.setenv(name, value)
+
+    answer = get(lookup, "/waba", "custSpaceId=demo-approved")
+
+    assert (answer.status, answer.error_code) == (500, "ConfigurationError")
+    assert name in answer.body["error"]["message"]
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert line["outcome"] == "ConfigurationError"
+    assert name in line["errorMessage"]
