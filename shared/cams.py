@@ -31,7 +31,7 @@ from shared import errors
 from shared.credentials import StaticCredentials
 from shared.models import WabaBinding
 from shared.retry import Attempted, Deadline, RetryLogger, RetryPolicy, call_with_retry
-from shared.settings import Settings
+from shared.settings import CamsSettings
 
 THROTTLING_CODES = ("System.LimitControl", "Throttling", "ThrottlingException")
 MISCONFIGURED_PREFIXES = (
@@ -111,7 +111,7 @@ class _RawBodyClient(SdkClient):  # type: ignore[misc]
 class CamsGateway:
     """Owns the SDK client of one set of settings; rebuilds it when the credentials change."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: CamsSettings) -> None:
         self.settings = settings
         self.policy = RetryPolicy(
             max_attempts=settings.retry_max_attempts,
@@ -207,6 +207,6 @@ def _transport_error(inner: object) -> errors.ServiceError:
 
 
 @lru_cache(maxsize=2)
-def gateway_for(settings: Settings) -> CamsGateway:
+def gateway_for(settings: CamsSettings) -> CamsGateway:
     """The gateway of these settings, built once per instance and reused by every invocation."""
     return CamsGateway(settings)

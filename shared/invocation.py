@@ -16,7 +16,7 @@ from shared.credentials import StaticCredentials, resolve_credentials
 from shared.errors import ServiceError
 from shared.logs import log_event
 from shared.retry import Deadline
-from shared.settings import Settings
+from shared.settings import CamsSettings
 
 DEFAULT_TIMEOUT_S = 10.0
 """Assumed when the context does not say how long the function may run."""
@@ -34,7 +34,7 @@ def function_timeout_s(context: object) -> float:
     return DEFAULT_TIMEOUT_S
 
 
-def deadline_for(context: object, started: float, settings: Settings) -> Deadline:
+def deadline_for(context: object, started: float, settings: CamsSettings) -> Deadline:
     """When the work must end: the invocation's start plus FC's timeout, less the margin to answer."""
     return Deadline(started + function_timeout_s(context) - settings.deadline_margin_ms / 1000)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from types import ModuleType
 from typing import Any
 
@@ -8,7 +9,7 @@ import pytest
 
 from local.cams import FakeCams
 from local.emulator import load_function
-from shared.settings import ENV_NAMES, current_settings
+from shared.settings import env_names, forget_settings
 
 CREDENTIAL_VARIABLES = (
     "ALIBABA_CLOUD_ACCESS_KEY_ID",
@@ -40,11 +41,11 @@ class Env:
 
     def setenv(self, name: str, value: str) -> None:
         self.monkeypatch.setenv(name, value)
-        current_settings.cache_clear()
+        forget_settings()
 
     def delenv(self, name: str) -> None:
         self.monkeypatch.delenv(name, raising=False)
-        current_settings.cache_clear()
+        forget_settings()
 
     def setitem(self, mapping: Any, name: str, value: Any) -> None:
         self.monkeypatch.setitem(mapping, name, value)
@@ -52,16 +53,17 @@ class Env:
 
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
-    current_settings.cache_clear()
+    forget_settings()
     yield
-    current_settings.cache_clear()
+    forget_settings()
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     """Function settings pointing at the fake CAMS, with short backoffs; no credentials in the environment."""
     environment = Env(monkeypatch)
-    for name in (*ENV_NAMES, *CREDENTIAL_VARIABLES):
+    read = {name for function in FUNCTIONS for name in env_names(settings_class(function))}
+    for name in (*sorted(read), *CREDENTIAL_VARIABLES):
         environment.delenv(name)
     environment.setenv("CAMS_ENDPOINT", cams.endpoint)
     environment.setenv("CAMS_PROTOCOL", "http")
@@ -72,9 +74,23 @@ def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     return environment
 
 
+FUNCTIONS = ("lookup",)
+
+
+@cache
+def function_module(name: str) -> ModuleType:
+    """A function's index module, loaded once for the whole test session, as FC loads it per instance."""
+    return load_function(name)
+
+
+def settings_class(function: str) -> Any:
+    module = function_module(function)
+    return next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "CamsSettings")
+
+
 @pytest.fixture(scope="session")
 def lookup_module() -> ModuleType:
-    return load_function("lookup")
+    return function_module("lookup")
 
 
 @pytest.fixture

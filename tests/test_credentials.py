@@ -16,7 +16,7 @@ from local.cams import FakeCams
 from local.emulator import ROOT, Credentials
 from shared.cams import gateway_for
 from shared.settings import current_settings
-from tests.conftest import Env
+from tests.conftest import Env, settings_class
 from tests.helpers import ROLE, get
 
 
@@ -88,7 +88,7 @@ def test_the_client_is_rebuilt_when_sts_credentials_rotate(lookup: Any, cams: Fa
     )
 
     get(lookup, "/waba", "custSpaceId=demo-approved", credentials=ROLE)
-    gateway = gateway_for(current_settings())
+    gateway = gateway_for(current_settings(settings_class("lookup")))
     first = gateway._client
     get(lookup, "/waba", "custSpaceId=demo-approved", credentials=ROLE)
     assert gateway._client is first, "the same credentials reuse the client"

@@ -150,4 +150,4 @@ def test_initializer_builds_the_client_before_the_first_request(lookup_module: A
 
     lookup_module.initialize(context())
 
-    assert gateway_for(current_settings())._client is not None
+    assert gateway_for(current_settings(lookup_module.LookupSettings))._client is not None

@@ -8,13 +8,15 @@ from typing import Any
 import pytest
 
 from shared.errors import ConfigurationError
-from shared.settings import ENV_NAMES, current_settings, load_settings
-from tests.conftest import Env
+from shared.settings import CamsSettings, current_settings, env_names, load_settings
+from tests.conftest import Env, settings_class
 from tests.helpers import get
+
+LookupSettings = settings_class("lookup")
 
 
 def test_defaults() -> None:
-    settings = load_settings({})
+    settings = load_settings(LookupSettings, {})
 
     assert settings.cams_endpoint == "cams.ap-southeast-1.aliyuncs.com"
     assert settings.cams_protocol == "https"
@@ -25,13 +27,14 @@ def test_defaults() -> None:
 
 def test_values_are_parsed() -> None:
     settings = load_settings(
+        LookupSettings,
         {
             "CORS_ALLOWED_ORIGINS": " https://a.example/, https://b.example ,",
             "ALLOW_CALLER_ISV_CODE": "true",
             "LOG_LEVEL": "debug",
             "CAMS_ISV_CODE": "server-side-code",
             "CAMS_READ_TIMEOUT_MS": "",
-        }
+        },
     )
 
     assert settings.cors_allowed_origins == ("https://a.example", "https://b.example")
@@ -43,7 +46,9 @@ def test_values_are_parsed() -> None:
 
 def test_bad_values_name_the_variables_but_never_their_values() -> None:
     with pytest.raises(ConfigurationError) as raised:
-        load_settings({"CAMS_PROTOCOL": "gopher", "CAMS_READ_TIMEOUT_MS": "soon", "CAMS_ISV_CODE": "x" * 200})
+        load_settings(
+            CamsSettings, {"CAMS_PROTOCOL": "gopher", "CAMS_READ_TIMEOUT_MS": "soon", "CAMS_ISV_CODE": "x" * 200}
+        )
 
     message = raised.value.message
     for name in ("CAMS_PROTOCOL", "CAMS_READ_TIMEOUT_MS", "CAMS_ISV_CODE"):
@@ -53,17 +58,17 @@ def test_bad_values_name_the_variables_but_never_their_values() -> None:
 
 
 def test_settings_are_validated_once_per_instance(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV_NAMES:
+    for name in env_names(LookupSettings):
         monkeypatch.delenv(name, raising=False)
-    assert current_settings() is current_settings()
+    assert current_settings(LookupSettings) is current_settings(LookupSettings)
 
 
 def test_a_bad_setting_is_not_cached(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "LOUD")
     with pytest.raises(ConfigurationError):
-        current_settings()
+        current_settings(LookupSettings)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    assert current_settings().log_level == "WARNING"
+    assert current_settings(LookupSettings).log_level == "WARNING"
 
 
 @pytest.mark.parametrize(("name", "value"), [("CAMS_ENDPOINT", "http://x/y"), ("CAMS_RETRY_MAX_ATTEMPTS", "0")])

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import Field, field_validator
+
 from shared.cams import gateway_for
 from shared.errors import (
     InternalError,
@@ -37,12 +39,26 @@ from shared.http import (
 from shared.invocation import credentials_for, deadline_for, log_retry, request_id_of, secrets_of
 from shared.logs import bind, log_context, log_event, set_level
 from shared.models import parse_lookup_query
-from shared.settings import Settings, current_settings
-
-Route = Callable[[HttpRequest, Settings, Any, float], dict[str, Any]]
+from shared.settings import CamsSettings, current_settings, split_list
 
 
-def lookup_waba(request: HttpRequest, settings: Settings, context: Any, started: float) -> dict[str, Any]:
+class LookupSettings(CamsSettings):
+    """The HTTP function's settings: those of every function, and who may call it how."""
+
+    allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")
+    cors_allowed_origins: tuple[str, ...] = Field((), alias="CORS_ALLOWED_ORIGINS")
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        origins = split_list(value)
+        return tuple(origin.rstrip("/") for origin in origins) if isinstance(origins, tuple) else origins
+
+
+Route = Callable[[HttpRequest, LookupSettings, Any, float], dict[str, Any]]
+
+
+def lookup_waba(request: HttpRequest, settings: LookupSettings, context: Any, started: float) -> dict[str, Any]:
     query = parse_lookup_query(request.query, allow_isv_code=settings.allow_caller_isv_code)
     isv_code = query.isv_code or (settings.cams_isv_code.get_secret_value() if settings.cams_isv_code else None)
     bind(secrets=[isv_code], custSpaceId=query.cust_space_id)
@@ -64,7 +80,7 @@ def lookup_waba(request: HttpRequest, settings: Settings, context: Any, started:
     )
 
 
-def healthz(request: HttpRequest, settings: Settings, context: Any, started: float) -> dict[str, Any]:
+def healthz(request: HttpRequest, settings: LookupSettings, context: Any, started: float) -> dict[str, Any]:
     return json_response(200, {"status": "ok", "requestId": request_id_of(context)})
 
 
@@ -87,21 +103,21 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
 def initialize(context: Any) -> None:
     """FC3 initializer: validate settings and build the CAMS client before the first request."""
-    settings = current_settings()
+    settings = current_settings(LookupSettings)
     gateway_for(settings).client_for(credentials_for(context))
 
 
 def _handle(event: Any, context: Any, started: float) -> dict[str, Any]:
     request = parse_http_event(event)
     bind(secrets=[request.headers.get("authorization")], route=request.path, method=request.method)
-    settings = current_settings()
+    settings = current_settings(LookupSettings)
     set_level(settings.log_level)
     response = _answer(lambda: _route(request, settings, context, started), request_id_of(context))
     response["headers"].update(cors_headers(request.origin, settings.cors_allowed_origins))
     return response
 
 
-def _route(request: HttpRequest, settings: Settings, context: Any, started: float) -> dict[str, Any]:
+def _route(request: HttpRequest, settings: LookupSettings, context: Any, started: float) -> dict[str, Any]:
     path = _normalise(request.path)
     route = ROUTES.get(path)
     if route is None:
@@ -124,7 +140,7 @@ def _answer(produce: Callable[[], dict[str, Any]], request_id: str | None) -> di
         return _error_response(InternalError("The function failed unexpectedly."), request_id)
 
 
-def _options(request: HttpRequest, settings: Settings) -> dict[str, Any]:
+def _options(request: HttpRequest, settings: LookupSettings) -> dict[str, Any]:
     if not request.is_preflight:
         return empty_response(204, {"allow": ALLOWED_METHODS})
     if allowed_origin(request.origin, settings.cors_allowed_origins) is None:
