@@ -2,6 +2,7 @@
 
     python -m local serve [--port 9000] [--function lookup] [--real-cams]
     python -m local invoke <function> --event-file events/<x>.json [--real-cams]
+    python -m local build [--python-version 3.10] [function ...]
 
 By default both run the function against the fake CAMS, seeded from `local/demo_data.json`, with
 the demo role's STS credentials in the context; `--real-cams` calls the real CAMS with credentials
@@ -18,10 +19,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from local import build
 from local.cams import FakeCams
 from local.emulator import Credentials, Emulator, serve
 
 DEMO_CORS_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+DEMO_HEALTHCHECK_SPACES = "demo-approved,demo-pending"
 
 
 @contextlib.contextmanager
@@ -34,6 +37,7 @@ def cams_backend(real: bool) -> Iterator[tuple[dict[str, str], Credentials | Non
         seed = cams.load_demo()
         role = seed["accounts"][0]["stsTokens"][0]
         environ = {"CAMS_ENDPOINT": cams.endpoint, "CAMS_PROTOCOL": "http"}
+        os.environ.setdefault("HEALTHCHECK_SPACES", DEMO_HEALTHCHECK_SPACES)
         yield (
             environ,
             Credentials(role["id"], role["secret"], role["token"]),
@@ -42,18 +46,22 @@ def cams_backend(real: bool) -> Iterator[tuple[dict[str, str], Credentials | Non
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["build"]:
+        return build.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="build each function's code package (see python -m local build -h)")
     serve_cmd = commands.add_parser("serve", help="serve a function's HTTP trigger on 127.0.0.1")
     serve_cmd.add_argument("--function", default="lookup")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=9000)
-    serve_cmd.add_argument("--timeout", type=int, default=10, help="the function's timeout in seconds")
+    serve_cmd.add_argument("--timeout", type=int, help="the function's timeout in seconds (default: s.yaml's)")
     serve_cmd.add_argument("--real-cams", action="store_true", help="call the real CAMS, not the fake")
     invoke_cmd = commands.add_parser("invoke", help="invoke a function once with an event file")
     invoke_cmd.add_argument("function")
     invoke_cmd.add_argument("--event-file", "-f", required=True, type=Path)
-    invoke_cmd.add_argument("--timeout", type=int, default=10)
+    invoke_cmd.add_argument("--timeout", type=int, help="default: s.yaml's")
     invoke_cmd.add_argument("--real-cams", action="store_true")
     args = parser.parse_args(argv)
 
@@ -61,11 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     with cams_backend(args.real_cams) as (environ, credentials, where):
         emulator = Emulator(args.function, environ=environ, credentials=credentials, timeout=args.timeout)
         if args.command == "invoke":
-            # The function's own log lines go to stderr here, so that stdout is the result alone.
-            with contextlib.redirect_stdout(sys.stderr):
-                result = emulator.invoke(args.event_file.read_bytes())
-            print(json.dumps(result, indent=2, ensure_ascii=False))
-            return 0
+            return invoke(emulator, args.event_file)
         server = serve(emulator, args.host, args.port)
         print(
             f"FC3 emulator: function {args.function} on http://{args.host}:{server.server_port} ({where})",
@@ -79,6 +83,18 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.server_close()
     return 0
+
+
+def invoke(emulator: Emulator, event_file: Path) -> int:
+    """One invocation: the result on stdout, or FC's error document and exit status 1 if it failed."""
+    # The function's own log lines go to stderr here, so that stdout is the result alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            result, failed = emulator.invoke(event_file.read_bytes()), False
+        except Exception as failure:  # the invocation failed, as FC would report it
+            result, failed = {"errorMessage": str(failure), "errorType": type(failure).__name__}, True
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

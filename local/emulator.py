@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -72,9 +72,22 @@ class Context:
     account_id: str = ACCOUNT_ID
 
 
-def load_function(name: str) -> ModuleType:
-    """Import `functions/<name>/index.py` as FC would, with the repository root as the code root."""
-    path = FUNCTIONS_DIR / name / "index.py"
+def function_meta(name: str) -> tuple[FunctionMeta, str | None]:
+    """The function's handler, memory and timeout, and its initializer, as `s.yaml` declares them."""
+    import yaml  # a development dependency: the emulator is never deployed
+
+    resources = yaml.safe_load((ROOT / "s.yaml").read_text()).get("resources") or {}
+    props = (resources.get(name) or {}).get("props")
+    if not props:
+        raise SystemExit(f"s.yaml declares no function {name!r}")
+    initializer = ((props.get("instanceLifecycleConfig") or {}).get("initializer") or {}).get("handler")
+    meta = FunctionMeta(name, str(props["handler"]), int(props.get("memorySize", 512)), int(props.get("timeout", 3)))
+    return meta, initializer
+
+
+def load_function(name: str, module_file: str = "index") -> ModuleType:
+    """Import `functions/<name>/<module_file>.py` as FC would, with the repository root as the code root."""
+    path = FUNCTIONS_DIR / name / f"{module_file}.py"
     if not path.is_file():
         raise SystemExit(f"no function named {name!r}: {path.relative_to(ROOT)} does not exist")
     if str(ROOT) not in sys.path:
@@ -83,6 +96,7 @@ def load_function(name: str) -> ModuleType:
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would: dataclasses and pydantic look it up
     spec.loader.exec_module(module)
     return module
 
@@ -142,14 +156,18 @@ class Emulator:
         *,
         environ: Mapping[str, str] | None = None,
         credentials: Credentials | None = None,
-        timeout: int = 10,
-        memory: int = 256,
+        timeout: int | None = None,
     ) -> None:
         os.environ.update(environ or {})
-        self.meta = FunctionMeta(function, timeout=timeout, memory=memory)
+        meta, initializer = function_meta(function)
+        self.meta = meta if timeout is None else replace(meta, timeout=timeout)
         self.credentials = credentials
-        self.module = load_function(function)
-        self.handler: Handler = self.module.handler
+        module_file, _, entry = self.meta.handler.rpartition(".")
+        self.module = load_function(function, module_file)
+        self.handler: Handler = getattr(self.module, entry)
+        self.initializer: Callable[[Any], Any] | None = (
+            getattr(self.module, initializer.rpartition(".")[2]) if initializer else None
+        )
         self._lock = threading.Lock()
         self._initialized = False
 
@@ -164,8 +182,8 @@ class Emulator:
             event = event.encode("utf-8")
         context = self.context(request_id or _event_request_id(event))
         with self._lock:
-            if not self._initialized and hasattr(self.module, "initialize"):
-                self.module.initialize(context)
+            if not self._initialized and self.initializer is not None:
+                self.initializer(context)
             self._initialized = True
             return self.handler(event, context)
 

@@ -13,6 +13,7 @@ raises, and an HTTP 200 whose `Code` is not "OK" (which the SDK never raises).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -152,13 +153,21 @@ class CamsGateway:
         deadline: Deadline,
         credentials: StaticCredentials | None,
         on_retry: RetryLogger | None = None,
+        before_attempt: Callable[[], None] | None = None,
     ) -> BindingResult:
-        """The WABA bound to `cust_space_id` (the account's own when None), retried within `deadline`."""
+        """The WABA bound to `cust_space_id` (the account's own when None), retried within `deadline`.
+
+        `before_attempt` runs before every call to CAMS, retries included: a pacer, say.
+        """
         client = self.client_for(credentials)
         request = cams_models.QueryChatappBindWabaRequest(cust_space_id=cust_space_id, isv_code=isv_code)
-        attempted: Attempted[BindingResult] = call_with_retry(
-            lambda budget_s: self._attempt(client, request, budget_s), self.policy, deadline, on_retry
-        )
+
+        def attempt(budget_s: float) -> BindingResult:
+            if before_attempt is not None:
+                before_attempt()
+            return self._attempt(client, request, deadline.remaining())
+
+        attempted: Attempted[BindingResult] = call_with_retry(attempt, self.policy, deadline, on_retry)
         result = attempted.value
         return BindingResult(result.binding, result.cams_request_id, attempted.attempts)
 

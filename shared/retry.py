@@ -94,7 +94,7 @@ def call_with_retry(
     The error raised is the last attempt's, with `attempts` set to how many were made.
     """
     if deadline.remaining() < policy.min_attempt_s:
-        raise UpstreamTimeout("No time was left to call CAMS before the function's deadline.")
+        raise UpstreamTimeout("No time was left for the call before the function's deadline.")
     # Most calls succeed at once: the first attempt runs without building the retry machinery.
     try:
         return Attempted(attempt(deadline.remaining()), 1)

@@ -74,7 +74,7 @@ def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     return environment
 
 
-FUNCTIONS = ("lookup",)
+FUNCTIONS = ("lookup", "healthcheck")
 
 
 @cache
@@ -91,6 +91,17 @@ def settings_class(function: str) -> Any:
 @pytest.fixture(scope="session")
 def lookup_module() -> ModuleType:
     return function_module("lookup")
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver's own server (a webhook receiver, say) on loopback only."""
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture(scope="session")
+def healthcheck_module() -> ModuleType:
+    return function_module("healthcheck")
 
 
 @pytest.fixture

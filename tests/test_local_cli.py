@@ -38,6 +38,12 @@ def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None) 
     return status, {k.lower(): v for k, v in head.items()}, json.loads(raw) if raw else None
 
 
+def invoke(function: str, event_file: str) -> subprocess.CompletedProcess[str]:
+    """`python -m local invoke`, as the README shows it."""
+    command = [sys.executable, "-m", "local", "invoke", function, "--event-file", str(EVENTS / event_file)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+
 @pytest.fixture(scope="module")
 def served() -> Iterator[str]:
     """`make serve` on a free port, as a newcomer runs it."""
@@ -108,17 +114,28 @@ def test_make_serve_answers_every_route(served: str) -> None:
     ],
 )
 def test_invoke_runs_each_event_file(event_file: str, status: int) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "local", "invoke", "lookup", "--event-file", str(EVENTS / event_file)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = invoke("lookup", event_file)
+    assert done.returncode == 0, done.stderr
 
     result = json.loads(done.stdout)
     assert result["statusCode"] == status
     event = json.loads(Path(EVENTS / event_file).read_text())
     logged = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert logged[-1]["requestId"] == event["requestContext"]["requestId"]
+
+
+@pytest.mark.parametrize(
+    ("event_file", "exit_status", "outcome"),
+    [
+        ("timer.json", 0, "counts"),
+        ("timer-no-payload.json", 0, "counts"),
+        ("timer-alarming.json", 1, "HealthcheckFailed"),
+        ("timer-malformed.json", 1, "InvalidHealthcheck"),
+    ],
+)
+def test_invoke_runs_the_health_check(event_file: str, exit_status: int, outcome: str) -> None:
+    done = invoke("healthcheck", event_file)
+
+    assert done.returncode == exit_status, done.stderr
+    result = json.loads(done.stdout)
+    assert outcome in result or result.get("errorType") == outcome

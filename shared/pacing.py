@@ -1,0 +1,34 @@
+"""Pacing of calls to CAMS, so that a batch of them leaves room for other callers of the account.
+
+Example:
+    >>> pacer = Pacer(per_second=5)
+    >>> pacer.wait(Deadline.after(5.0)); pacer.wait(Deadline.after(5.0))   # the second waits ~0.2 s
+"""
+
+from __future__ import annotations
+
+import time
+
+from shared.errors import UpstreamTimeout
+from shared.retry import Deadline
+
+GUARD_S = 0.01
+"""Added to each interval: arrivals at CAMS jitter, and an exact 1/rate spacing can put rate + 1
+calls in one second as CAMS counts it."""
+
+
+class Pacer:
+    """Starts calls at least 1/`per_second` apart: no second ever holds more than `per_second` of them."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second + GUARD_S
+        self._next_at = 0.0
+
+    def wait(self, deadline: Deadline) -> None:
+        """Sleep until the next call may start; raise UpstreamTimeout when that is past `deadline`."""
+        now = time.monotonic()
+        start_at = max(now, self._next_at)
+        if start_at >= deadline.expires_at:
+            raise UpstreamTimeout("The next paced call would start after the deadline.")
+        time.sleep(start_at - now)
+        self._next_at = start_at + self.interval

@@ -1,0 +1,339 @@
+"""The timer function through the real SDK against the fake CAMS: verdicts, pacing, deadline, alerts."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from types import ModuleType
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from local.cams import FakeCams
+from local.emulator import Context, FunctionMeta
+from tests.conftest import Env
+from tests.helpers import ROLE
+
+WEBHOOK_TOKEN = "robot-access-token-5b1f"
+WEBHOOK_SECRET = "SEC-robot-signing-secret-77aa"
+PARTNER_ISV_CODE = "demo-isv-code-0001"
+
+
+def timer_event(spaces: list[dict[str, Any]] | None = None, payload: Any = None) -> bytes:
+    if payload is None and spaces is not None:
+        payload = json.dumps({"spaces": spaces})
+    return json.dumps({"triggerTime": "2026-11-26T09:30:00Z", "triggerName": "timer", "payload": payload}).encode()
+
+
+def run_context(timeout: int = 60) -> Context:
+    return Context("timer-req-1", FunctionMeta("healthcheck", timeout=timeout), ROLE)
+
+
+def log_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def healthcheck(healthcheck_module: ModuleType, env: Env) -> Any:
+    env.setenv("HEALTHCHECK_RATE_PER_SECOND", "10")
+    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "false")
+    return healthcheck_module.handler
+
+
+def verdicts(summary: dict[str, Any]) -> dict[str, str]:
+    return {space["custSpaceId"]: space["verdict"] for space in summary["spaces"]}
+
+
+def test_every_verdict(healthcheck: Any, cams: FakeCams) -> None:
+    cams.backend.bind_space("1000000000000001", "demo-disabled", {"Id": "5", "AccountReviewStatus": "DISABLED"})
+    cams.backend.bind_space("1000000000000001", "demo-flaky", {"Id": "6", "AccountReviewStatus": "APPROVED"})
+    cams.fail_next(4, code="ServiceUnavailable")  # every attempt of the first space
+    spaces = [
+        {"custSpaceId": "demo-flaky"},
+        {"custSpaceId": "demo-approved", "expectedWabaId": "200000000000101"},
+        {"custSpaceId": "demo-pending"},
+        {"custSpaceId": "demo-rejected"},
+        {"custSpaceId": "demo-disabled"},
+        {"custSpaceId": "demo-unbound"},
+        {"custSpaceId": "other-space"},
+    ]
+    moved = {"custSpaceId": "demo-approved", "expectedWabaId": "299999999999999"}
+
+    summary = healthcheck(timer_event([*spaces, moved]), run_context())
+
+    assert [s["verdict"] for s in summary["spaces"]] == [
+        "error", "healthy", "degraded", "unhealthy", "unhealthy", "unhealthy", "unhealthy", "unhealthy",
+    ]  # fmt: skip
+    assert summary["spaces"][0]["errorCode"] == "UpstreamUnavailable"
+    assert summary["spaces"][0]["attempts"] == 4
+    assert summary["spaces"][5]["errorCode"] == "WabaNotBound"
+    assert summary["spaces"][6]["errorCode"] == "SpaceNotFound"
+    assert "not the expected 299999999999999" in summary["spaces"][7]["reason"]
+    assert summary["counts"] == {"healthy": 1, "degraded": 1, "unhealthy": 5, "error": 1, "unchecked": 0}
+    assert summary["alarming"] is True
+    assert summary["alert"] == {"sent": False, "reason": "ALERT_WEBHOOK_URL is not set."}
+
+
+def test_all_well_is_not_alarming(healthcheck: Any, cams: FakeCams, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-approved"}]), run_context())
+
+    assert (summary["alarming"], "alert" in summary) == (False, False)
+    lines = log_lines(capsys.readouterr().out)
+    assert [line["event"] for line in lines] == ["healthcheck.space", "healthcheck.summary"]
+    assert lines[0]["camsRequestId"] == cams.calls()[0].request_id
+    assert all(line["requestId"] == "timer-req-1" for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("setting", "checked"),
+    [
+        ("demo-approved, demo-pending", ["demo-approved", "demo-pending"]),
+        ('[{"custSpaceId": "demo-pending"}]', ["demo-pending"]),
+        ('{"spaces": [{"custSpaceId": "demo-rejected"}]}', ["demo-rejected"]),
+    ],
+)
+def test_without_a_payload_the_settings_name_the_spaces(
+    healthcheck: Any, cams: FakeCams, env: Env, setting: str, checked: list[str]
+) -> None:
+    env.setenv("HEALTHCHECK_SPACES", setting)
+
+    summary = healthcheck(timer_event(payload=""), run_context())
+
+    assert list(verdicts(summary)) == checked
+    assert [c.query["CustSpaceId"] for c in cams.calls()] == checked
+
+
+def test_an_isv_code_is_named_by_reference(healthcheck: Any, cams: FakeCams, env: Env) -> None:
+    env.setenv("HEALTHCHECK_ISV_CODES", json.dumps({"partner-a": PARTNER_ISV_CODE}))
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-isv", "isvCodeRef": "partner-a"}]), run_context())
+
+    assert verdicts(summary) == {"demo-isv": "healthy"}
+    assert cams.calls()[0].query["IsvCode"] == PARTNER_ISV_CODE
+
+
+@pytest.mark.parametrize(
+    ("event", "why"),
+    [
+        (timer_event(payload="{not json"), "not valid JSON"),
+        (timer_event(payload="demo-approved"), "not JSON"),
+        (timer_event([{"custSpaceId": "demo-isv", "isvCode": PARTNER_ISV_CODE}]), "isvCode"),
+        (timer_event([]), "spaces"),
+        (timer_event([{"custSpaceId": "has space"}]), "custSpaceId"),
+        (timer_event([{"custSpaceId": "demo-isv", "isvCodeRef": "nobody"}]), "nobody"),
+        (timer_event(payload={"spaces": []}), "must be a string"),
+        (timer_event(payload=""), "Nothing to check"),
+        (b"\x00not an event", "not JSON"),
+        (b"[]", "not a timer"),
+    ],
+)
+def test_a_malformed_payload_fails_with_one_clear_line(
+    healthcheck: Any,
+    healthcheck_module: ModuleType,
+    cams: FakeCams,
+    capsys: pytest.CaptureFixture[str],
+    event: bytes,
+    why: str,
+) -> None:
+    with pytest.raises(healthcheck_module.InvalidHealthcheck, match=why):
+        healthcheck(event, run_context())
+
+    [line] = log_lines(capsys.readouterr().out)
+    assert (line["level"], line["event"]) == ("ERROR", "healthcheck.invalid")
+    assert why in line["reason"]
+    assert PARTNER_ISV_CODE not in line["reason"]
+    assert cams.journal == []
+
+
+def test_a_bad_setting_fails_with_one_clear_line(
+    healthcheck: Any, cams: FakeCams, env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("HEALTHCHECK_RATE_PER_SECOND", "50")
+
+    with pytest.raises(Exception, match="HEALTHCHECK_RATE_PER_SECOND"):
+        healthcheck(timer_event([{"custSpaceId": "demo-approved"}]), run_context())
+    [line] = log_lines(capsys.readouterr().out)
+    assert line["event"] == "healthcheck.invalid"
+
+
+def most_calls_in_one_second(cams: FakeCams) -> int:
+    arrivals = sorted(call.at for call in cams.calls())
+    return max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+
+
+def test_calls_are_paced(healthcheck: Any, cams: FakeCams, env: Env) -> None:
+    env.setenv("HEALTHCHECK_RATE_PER_SECOND", "5")
+    cams.fail_next(2, code="System.LimitControl")  # retries are paced too
+    started = time.monotonic()
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-approved"}] * 9), run_context())
+
+    assert summary["counts"]["healthy"] == 9
+    assert len(cams.calls()) == 11
+    assert most_calls_in_one_second(cams) <= 5
+    assert time.monotonic() - started >= 10 / 5
+
+
+def test_a_slow_cams_leaves_spaces_unchecked_and_the_run_ends_in_time(
+    healthcheck: Any, cams: FakeCams, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cams.delay_next(10, seconds=1.0)
+    started = time.monotonic()
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-approved"}] * 6), run_context(timeout=3))
+
+    assert time.monotonic() - started < 3.0, "the run ends before FC's timeout"
+    states = [space["verdict"] for space in summary["spaces"]]
+    assert states[:2] == ["healthy", "healthy"]
+    assert "unchecked" in states
+    assert set(states[2:]) <= {"unchecked", "error"}
+    assert summary["counts"]["unchecked"] == states.count("unchecked")
+    logged = [line for line in log_lines(capsys.readouterr().out) if line["event"] == "healthcheck.space"]
+    assert [line["verdict"] for line in logged] == states
+
+
+def test_unhealthy_fails_the_invocation_after_reporting(
+    healthcheck: Any, healthcheck_module: ModuleType, cams: FakeCams, env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
+
+    with pytest.raises(healthcheck_module.HealthcheckFailed, match=r"1 of 2 customer spaces.*demo-rejected"):
+        healthcheck(timer_event([{"custSpaceId": "demo-approved"}, {"custSpaceId": "demo-rejected"}]), run_context())
+
+    summary = log_lines(capsys.readouterr().out)[-1]
+    assert (summary["event"], summary["counts"]["unhealthy"]) == ("healthcheck.summary", 1)
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+
+def webhook_url(server: HTTPServer) -> str:
+    return server.url_for(f"/robot/send?access_token={WEBHOOK_TOKEN}")
+
+
+def test_the_alert_as_generic_json(healthcheck: Any, cams: FakeCams, env: Env, httpserver: HTTPServer) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    httpserver.expect_oneshot_request("/robot/send", method="POST").respond_with_json({"ok": True})
+
+    summary = healthcheck(
+        timer_event([{"custSpaceId": "demo-approved"}, {"custSpaceId": "demo-unbound"}]), run_context()
+    )
+
+    httpserver.check_assertions()
+    [(request, _)] = httpserver.log
+    body = request.get_json()
+    assert body["source"] == "waba-healthcheck"
+    assert body["counts"]["unhealthy"] == 1
+    assert [p["custSpaceId"] for p in body["problems"]] == ["demo-unbound"]
+    assert summary["alert"] == {"sent": True, "status": 200, "attempts": 1}
+
+
+def dingtalk_signature_ok(request: Request) -> bool:
+    timestamp, sign = request.args["timestamp"], request.args["sign"]
+    expected = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}\n{WEBHOOK_SECRET}".encode(), hashlib.sha256).digest()
+    fresh = abs(time.time() * 1000 - int(timestamp)) < 60 * 60 * 1000
+    return fresh and hmac.compare_digest(base64.b64decode(sign), expected)
+
+
+def test_the_alert_in_dingtalk_format_is_signed(
+    healthcheck: Any, cams: FakeCams, env: Env, httpserver: HTTPServer
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    env.setenv("ALERT_WEBHOOK_FORMAT", "dingtalk")
+    env.setenv("ALERT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+
+    def robot(request: Request) -> Response:
+        ok = request.args.get("access_token") == WEBHOOK_TOKEN and dingtalk_signature_ok(request)
+        answer = {"errcode": 0, "errmsg": "ok"} if ok else {"errcode": 310000, "errmsg": "sign not match"}
+        return Response(json.dumps(answer), content_type="application/json")
+
+    httpserver.expect_request("/robot/send", method="POST").respond_with_handler(robot)
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-rejected"}]), run_context())
+
+    assert summary["alert"]["sent"] is True
+    [(request, _)] = httpserver.log
+    message = request.get_json()
+    assert message["msgtype"] == "markdown"
+    assert "1 of 1 spaces need attention" in message["markdown"]["title"]
+    assert "**demo-rejected**: unhealthy" in message["markdown"]["text"]
+
+
+def test_a_wrong_dingtalk_secret_is_a_failed_alert(
+    healthcheck: Any, cams: FakeCams, env: Env, httpserver: HTTPServer
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    env.setenv("ALERT_WEBHOOK_FORMAT", "dingtalk")
+    env.setenv("ALERT_WEBHOOK_SECRET", "SEC-not-the-robots-secret")
+    httpserver.expect_request("/robot/send").respond_with_handler(
+        lambda r: Response(json.dumps({"errcode": 0 if dingtalk_signature_ok(r) else 310000}))
+    )
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-rejected"}]), run_context())
+
+    assert summary["alert"]["sent"] is False
+    assert "310000" in summary["alert"]["reason"]
+
+
+def test_a_failing_webhook_is_retried_and_loses_nothing(
+    healthcheck: Any,
+    healthcheck_module: ModuleType,
+    cams: FakeCams,
+    env: Env,
+    httpserver: HTTPServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
+    httpserver.expect_request("/robot/send").respond_with_data("down", status=503)
+
+    with pytest.raises(healthcheck_module.HealthcheckFailed):
+        healthcheck(timer_event([{"custSpaceId": "demo-unbound"}]), run_context())
+
+    assert len(httpserver.log) == 3
+    lines = log_lines(capsys.readouterr().out)
+    events = [line["event"] for line in lines]
+    assert events == [
+        "healthcheck.space",
+        "cams.retry",
+        "cams.retry",
+        "healthcheck.alert_failed",
+        "healthcheck.summary",
+    ]
+    assert lines[0]["custSpaceId"] == "demo-unbound"
+    assert lines[-1]["alert"]["sent"] is False
+    assert lines[-1]["counts"]["unhealthy"] == 1
+
+
+def test_no_secret_reaches_the_logs(
+    healthcheck: Any,
+    cams: FakeCams,
+    env: Env,
+    httpserver: HTTPServer,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    env.setenv("ALERT_WEBHOOK_FORMAT", "dingtalk")
+    env.setenv("ALERT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    env.setenv("HEALTHCHECK_ISV_CODES", json.dumps({"partner-a": PARTNER_ISV_CODE}))
+    env.setenv("CAMS_ISV_CODE", "server-side-isv-code-31c9")
+    env.setenv("LOG_LEVEL", "DEBUG")
+    httpserver.expect_request("/robot/send").respond_with_data("down", status=500)
+    spaces = [{"custSpaceId": "demo-isv", "isvCodeRef": "partner-a"}, {"custSpaceId": "demo-isv"}]
+
+    healthcheck(timer_event(spaces), run_context())
+    with pytest.raises(Exception, match="malformed"):
+        healthcheck(timer_event([{"custSpaceId": "demo-isv", "isvCode": PARTNER_ISV_CODE}]), run_context())
+
+    out, err = capfd.readouterr()
+    assert "healthcheck.alert_failed" in out
+    for secret in (
+        WEBHOOK_TOKEN, WEBHOOK_SECRET, PARTNER_ISV_CODE, "server-side-isv-code-31c9",
+        ROLE.access_key_id, ROLE.access_key_secret, str(ROLE.security_token),
+    ):  # fmt: skip
+        assert secret not in out + err
