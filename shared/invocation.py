@@ -15,7 +15,7 @@ import os
 from shared.credentials import StaticCredentials, resolve_credentials
 from shared.errors import ServiceError
 from shared.logs import log_event
-from shared.retry import Deadline
+from shared.retry import Deadline, RetryLogger
 from shared.settings import CamsSettings
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -49,12 +49,20 @@ def secrets_of(context: object) -> list[str]:
     return [*(credentials.secrets() if credentials else ()), os.environ.get("CAMS_ISV_CODE", "")]
 
 
-def log_retry(error: ServiceError, attempt: int, delay_s: float) -> None:
-    log_event(
-        "cams.retry",
-        logging.WARNING,
-        reason=error.code,
-        camsRequestId=error.cams_request_id,
-        attempt=attempt,
-        delayMs=round(delay_s * 1000),
-    )
+def retry_logger(event: str) -> RetryLogger:
+    """A retry logger writing `event` lines with the reason, the attempt that failed and the delay."""
+
+    def log(error: ServiceError, attempt: int, delay_s: float) -> None:
+        log_event(
+            event,
+            logging.WARNING,
+            reason=error.code,
+            camsRequestId=error.cams_request_id,
+            attempt=attempt,
+            delayMs=round(delay_s * 1000),
+        )
+
+    return log
+
+
+log_retry = retry_logger("cams.retry")

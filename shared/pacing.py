@@ -24,6 +24,10 @@ class Pacer:
         self.interval = 1.0 / per_second + GUARD_S
         self._next_at = 0.0
 
+    def time_to_next(self) -> float:
+        """Seconds until the next call may start (0 when it may start now)."""
+        return max(0.0, self._next_at - time.monotonic())
+
     def wait(self, deadline: Deadline) -> None:
         """Sleep until the next call may start; raise UpstreamTimeout when that is past `deadline`."""
         now = time.monotonic()

@@ -197,6 +197,17 @@ def test_a_slow_cams_leaves_spaces_unchecked_and_the_run_ends_in_time(
     assert [line["verdict"] for line in logged] == states
 
 
+def test_spaces_the_pace_cannot_reach_in_time_are_unchecked_not_errors(
+    healthcheck: Any, cams: FakeCams, env: Env
+) -> None:
+    env.setenv("HEALTHCHECK_RATE_PER_SECOND", "1")
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-approved"}] * 5), run_context(timeout=3))
+
+    assert [space["verdict"] for space in summary["spaces"]] == ["healthy"] * 3 + ["unchecked"] * 2
+    assert len(cams.calls()) == 3
+
+
 def test_unhealthy_fails_the_invocation_after_reporting(
     healthcheck: Any, healthcheck_module: ModuleType, cams: FakeCams, env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -300,8 +311,8 @@ def test_a_failing_webhook_is_retried_and_loses_nothing(
     events = [line["event"] for line in lines]
     assert events == [
         "healthcheck.space",
-        "cams.retry",
-        "cams.retry",
+        "alert.retry",
+        "alert.retry",
         "healthcheck.alert_failed",
         "healthcheck.summary",
     ]

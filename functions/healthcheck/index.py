@@ -28,7 +28,7 @@ from pydantic.alias_generators import to_camel
 from shared import alerts
 from shared.cams import gateway_for
 from shared.errors import ConfigurationError, ServiceError, SpaceNotFound, WabaNotBound
-from shared.invocation import credentials_for, deadline_for, log_retry, request_id_of, secrets_of
+from shared.invocation import credentials_for, deadline_for, log_retry, request_id_of, retry_logger, secrets_of
 from shared.logs import bind, log_context, log_event, set_level
 from shared.models import WabaBinding
 from shared.pacing import Pacer
@@ -150,7 +150,7 @@ def initialize(context: Any) -> None:
 
 def check_spaces(
     specs: list[SpaceSpec],
-    isv_codes: dict[str, str | None],
+    isv_codes: dict[SpaceSpec, str | None],
     settings: HealthcheckSettings,
     context: Any,
     deadline: Deadline,
@@ -162,10 +162,10 @@ def check_spaces(
     min_attempt_s = settings.min_attempt_ms / 1000
     results: list[SpaceResult] = []
     for spec in specs:
-        if deadline.remaining() < min_attempt_s:
+        if deadline.remaining() - pacer.time_to_next() < min_attempt_s:
             result = SpaceResult(spec.cust_space_id, "unchecked", "The function's deadline came first.")
         else:
-            result = _check(spec, isv_codes.get(spec.cust_space_id), gateway, credentials, pacer, deadline)
+            result = _check(spec, isv_codes[spec], gateway, credentials, pacer, deadline)
         log_event(
             "healthcheck.space", logging.INFO if result.verdict == "healthy" else logging.WARNING, **result.to_json()
         )
@@ -266,13 +266,13 @@ def _parse_spaces(text: str, source: str) -> list[SpaceSpec]:
         raise InvalidHealthcheck(f"{source} is malformed at {where or 'the top'}: {first['msg']}.") from None
 
 
-def _isv_codes_for(specs: list[SpaceSpec], settings: HealthcheckSettings) -> dict[str, str | None]:
+def _isv_codes_for(specs: list[SpaceSpec], settings: HealthcheckSettings) -> dict[SpaceSpec, str | None]:
     known = settings.isv_codes()
     default = settings.cams_isv_code.get_secret_value() if settings.cams_isv_code else None
     unknown = sorted({s.isv_code_ref for s in specs if s.isv_code_ref and s.isv_code_ref not in known})
     if unknown:
         raise InvalidHealthcheck(f"No IsvCode in HEALTHCHECK_ISV_CODES for: {', '.join(unknown)}.")
-    return {s.cust_space_id: known[s.isv_code_ref] if s.isv_code_ref else default for s in specs}
+    return {spec: known[spec.isv_code_ref] if spec.isv_code_ref else default for spec in specs}
 
 
 def _checks_deadline(deadline: Deadline, settings: HealthcheckSettings) -> Deadline:
@@ -307,7 +307,7 @@ def _alert(summary: dict[str, Any], settings: HealthcheckSettings, deadline: Dea
             deadline,
             secret=secret if settings.alert_webhook_format == "dingtalk" else None,
             timeout_s=settings.alert_webhook_timeout_ms / 1000,
-            on_retry=log_retry,
+            on_retry=retry_logger("alert.retry"),
         )
     except ServiceError as failed:
         log_event("healthcheck.alert_failed", logging.ERROR, errorCode=failed.code, reason=failed.message)
