@@ -165,7 +165,8 @@ class CamsGateway:
         def attempt(budget_s: float) -> BindingResult:
             if before_attempt is not None:
                 before_attempt()
-            return self._attempt(client, request, deadline.remaining())
+                budget_s = deadline.remaining()  # the hook may have slept
+            return self._attempt(client, request, budget_s)
 
         attempted: Attempted[BindingResult] = call_with_retry(attempt, self.policy, deadline, on_retry)
         result = attempted.value

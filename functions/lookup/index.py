@@ -109,7 +109,7 @@ def initialize(context: Any) -> None:
 
 def _handle(event: Any, context: Any, started: float) -> dict[str, Any]:
     request = parse_http_event(event)
-    bind(secrets=[request.headers.get("authorization")], route=request.path, method=request.method)
+    bind(secrets=[request.headers.get("authorization")], route=request.path[:200], method=request.method[:16])
     settings = current_settings(LookupSettings)
     set_level(settings.log_level)
     response = _answer(lambda: _route(request, settings, context, started), request_id_of(context))
