@@ -10,6 +10,7 @@ with `pip install --target --platform manylinux2014_x86_64 --only-binary=:all:`.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -63,8 +64,6 @@ def size_of(path: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m local build", description=__doc__.split("\n\n")[0])
     parser.add_argument("functions", nargs="*", help="default: every folder of functions/")
     parser.add_argument("--python-version", default="3.10", help="FC's runtime: python3.10 is 3.10")

@@ -19,10 +19,11 @@ import logging
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from shared import alerts
@@ -39,12 +40,15 @@ Verdict = Literal["healthy", "degraded", "unhealthy", "error", "unchecked"]
 VERDICTS: tuple[Verdict, ...] = ("healthy", "degraded", "unhealthy", "error", "unchecked")
 ALARMING: frozenset[Verdict] = frozenset({"unhealthy", "error"})
 _ID = r"^[A-Za-z0-9_-]+$"
+_ISV_CODE_MAP = TypeAdapter(dict[str, str])
 
 
 class HealthcheckSettings(CamsSettings):
     """The timer function's settings: those of every function, and what to check and whom to tell."""
 
     healthcheck_spaces: str | None = Field(None, alias="HEALTHCHECK_SPACES")
+    # A JSON object of reference to IsvCode; kept as one secret string so that the settings stay
+    # hashable (the CAMS gateway is cached by them), checked once per instance like any setting.
     healthcheck_isv_codes: SecretStr | None = Field(None, alias="HEALTHCHECK_ISV_CODES")
     healthcheck_rate_per_second: float = Field(5.0, alias="HEALTHCHECK_RATE_PER_SECOND", gt=0, le=10)
     healthcheck_fail_on_unhealthy: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_UNHEALTHY")
@@ -60,17 +64,18 @@ class HealthcheckSettings(CamsSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
+    @field_validator("healthcheck_isv_codes")
+    @classmethod
+    def _isv_code_map(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _ISV_CODE_MAP.validate_json(value.get_secret_value())
+        return value
+
+    @cached_property
     def isv_codes(self) -> dict[str, str]:
-        """HEALTHCHECK_ISV_CODES, a JSON object of reference to IsvCode."""
         if self.healthcheck_isv_codes is None:
             return {}
-        try:
-            codes = json.loads(self.healthcheck_isv_codes.get_secret_value())
-        except ValueError:
-            raise InvalidHealthcheck("HEALTHCHECK_ISV_CODES is not a JSON object.") from None
-        if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
-            raise InvalidHealthcheck("HEALTHCHECK_ISV_CODES must map each reference to an IsvCode string.")
-        return codes
+        return _ISV_CODE_MAP.validate_json(self.healthcheck_isv_codes.get_secret_value())
 
 
 class SpaceSpec(BaseModel):
@@ -267,7 +272,7 @@ def _parse_spaces(text: str, source: str) -> list[SpaceSpec]:
 
 
 def _isv_codes_for(specs: list[SpaceSpec], settings: HealthcheckSettings) -> dict[SpaceSpec, str | None]:
-    known = settings.isv_codes()
+    known = settings.isv_codes
     default = settings.cams_isv_code.get_secret_value() if settings.cams_isv_code else None
     unknown = sorted({s.isv_code_ref for s in specs if s.isv_code_ref and s.isv_code_ref not in known})
     if unknown:
@@ -335,9 +340,7 @@ def _alert_body(summary: dict[str, Any], alert_format: alerts.AlertFormat) -> di
 def _secrets(settings: HealthcheckSettings) -> list[str | None]:
     """The IsvCodes, the webhook's URL (its token is a credential) and the signing secret."""
     found: list[str | None] = []
-    if settings.healthcheck_isv_codes is not None:
-        found.append(settings.healthcheck_isv_codes.get_secret_value())
-        found.extend(settings.isv_codes().values())
+    found.extend(settings.isv_codes.values())
     if settings.alert_webhook_url is not None:
         url = settings.alert_webhook_url.get_secret_value()
         found.append(url)
