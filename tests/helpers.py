@@ -41,3 +41,25 @@ def call(handler: Any, event: Any, ctx: Context | None = None) -> Answer:
 
 def get(handler: Any, path: str, query: str = "", headers: dict[str, str] | None = None, **kw: Any) -> Answer:
     return call(handler, http_event("GET", path, query, headers), context(**kw) if kw else None)
+
+
+class FakeClock:
+    """A clock whose `sleep` only moves its hands: pacing, deadlines and backoff run in no time."""
+
+    def __init__(self, monotonic: float = 1000.0, wall: float = 1_790_000_000.0) -> None:
+        self.now = monotonic
+        self.wall_offset = wall - monotonic
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now + self.wall_offset
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
