@@ -24,6 +24,8 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from shared.clock import SYSTEM_CLOCK, Clock
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 REGION = "ap-southeast-1"
@@ -42,13 +44,23 @@ class Credentials:
     access_key_secret: str = field(repr=False)
     security_token: str | None = field(default=None, repr=False)
 
+    def environ(self) -> dict[str, str]:
+        """The variables FC exports for the function's role."""
+        variables = {
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": self.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.access_key_secret,
+        }
+        if self.security_token:
+            variables["ALIBABA_CLOUD_SECURITY_TOKEN"] = self.security_token
+        return variables
+
 
 @dataclass(frozen=True)
 class FunctionMeta:
     name: str
     handler: str = "index.handler"
     memory: int = 256
-    timeout: int = 10
+    timeout: float = 10
 
 
 @dataclass(frozen=True)
@@ -61,15 +73,39 @@ class ServiceMeta:
 
 
 @dataclass(frozen=True)
-class Context:
-    """The python3.10 runtime's context object, with the fields this package's functions read."""
+class Context312:
+    """The python3.12 runtime's context object: no `credentials` (they are in the environment), no `service`."""
 
     request_id: str
     function: FunctionMeta
-    credentials: Credentials | None = None
-    service: ServiceMeta = field(default_factory=ServiceMeta)
     region: str = REGION
     account_id: str = ACCOUNT_ID
+
+
+@dataclass(frozen=True)
+class Context(Context312):
+    """The python3.10 runtime's context object, with the fields this package's functions read."""
+
+    credentials: Credentials | None = None
+    service: ServiceMeta = field(default_factory=ServiceMeta)
+
+
+def fc_context(
+    function: str | FunctionMeta = "lookup",
+    *,
+    request_id: str | None = None,
+    credentials: Credentials | None = None,
+    timeout: float | None = None,
+    runtime: str = "python3.10",
+) -> Context312:
+    """The context FC gives a handler on `runtime`: the one way this harness, its tests and bench build one."""
+    meta = function if isinstance(function, FunctionMeta) else FunctionMeta(function)
+    if timeout is not None:
+        meta = replace(meta, timeout=timeout)
+    request_id = request_id or str(uuid.uuid4())
+    if runtime == "python3.12":
+        return Context312(request_id, meta)
+    return Context(request_id, meta, credentials=credentials)
 
 
 def function_meta(name: str) -> tuple[FunctionMeta, str | None]:
@@ -81,7 +117,7 @@ def function_meta(name: str) -> tuple[FunctionMeta, str | None]:
     if not props:
         raise SystemExit(f"s.yaml declares no function {name!r}")
     initializer = ((props.get("instanceLifecycleConfig") or {}).get("initializer") or {}).get("handler")
-    meta = FunctionMeta(name, str(props["handler"]), int(props.get("memorySize", 512)), int(props.get("timeout", 3)))
+    meta = FunctionMeta(name, str(props["handler"]), int(props.get("memorySize", 512)), float(props.get("timeout", 3)))
     return meta, initializer
 
 
@@ -111,6 +147,7 @@ def http_event(
     request_id: str | None = None,
     source_ip: str = "127.0.0.1",
     host: str = "127.0.0.1",
+    clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, Any]:
     """The FC3 HTTP trigger event for one request: repeated values joined with commas, binary bodies in base64."""
     headers = dict(headers or {})
@@ -121,7 +158,7 @@ def http_event(
         text, is_base64 = body.decode("utf-8"), False
     except UnicodeDecodeError:
         text, is_base64 = base64.b64encode(body).decode("ascii"), True
-    now = time.time()
+    now = clock.time()
     return {
         "version": "v1",
         "rawPath": raw_path,
@@ -156,12 +193,17 @@ class Emulator:
         *,
         environ: Mapping[str, str] | None = None,
         credentials: Credentials | None = None,
-        timeout: int | None = None,
+        timeout: float | None = None,
+        runtime: str = "python3.10",
     ) -> None:
         os.environ.update(environ or {})
         meta, initializer = function_meta(function)
         self.meta = meta if timeout is None else replace(meta, timeout=timeout)
+        self.runtime = runtime
         self.credentials = credentials
+        if runtime == "python3.12" and credentials is not None:
+            # python3.12 has no context.credentials: FC exports the role's credentials instead.
+            os.environ.update(credentials.environ())
         module_file, _, entry = self.meta.handler.rpartition(".")
         self.module = load_function(function, module_file)
         self.handler: Handler = getattr(self.module, entry)
@@ -171,8 +213,8 @@ class Emulator:
         self._lock = threading.Lock()
         self._initialized = False
 
-    def context(self, request_id: str | None = None) -> Context:
-        return Context(request_id or str(uuid.uuid4()), self.meta, self.credentials)
+    def context(self, request_id: str | None = None) -> Context312:
+        return fc_context(self.meta, request_id=request_id, credentials=self.credentials, runtime=self.runtime)
 
     def invoke(self, event: Any, request_id: str | None = None) -> Any:
         """Call the handler with `event` as bytes, as FC passes it, after the initializer once."""

@@ -16,20 +16,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.errors import UpstreamError, UpstreamUnavailable
-from shared.retry import Deadline, RetryLogger, RetryPolicy, call_with_retry
+from shared.retry import Attempted, Deadline, RetryLogger, RetryPolicy, call_with_retry
 
 AlertFormat = Literal["json", "dingtalk"]
 WEBHOOK_POLICY = RetryPolicy(max_attempts=3, base_delay_s=0.2, max_delay_s=1.0, min_attempt_s=0.3)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    status: int
-    attempts: int
 
 
 def signed_url(url: str, secret: str, timestamp_ms: int | None = None) -> str:
@@ -52,16 +45,16 @@ def send(
     secret: str | None = None,
     timeout_s: float = 3.0,
     on_retry: RetryLogger | None = None,
-) -> Delivery:
+) -> Attempted[int]:
     """POST `body` as JSON, retried a little on network errors, 429 and 5xx, within `deadline`.
 
     With a `secret` the URL is signed the DingTalk way, anew for each attempt; a DingTalk answer of
-    HTTP 200 with a non-zero `errcode` is a failure. Raises ServiceError when it cannot deliver.
+    HTTP 200 with a non-zero `errcode` is a failure. The outcome is the HTTP status, or the error.
     """
     data = json.dumps(body, ensure_ascii=False).encode()
 
     def attempt(budget_s: float) -> int:
-        target = signed_url(url, secret) if secret else url
+        target = signed_url(url, secret, int(deadline.clock.time() * 1000)) if secret else url
         # The URL comes from settings, which accept http(s) URLs only.
         request = urllib.request.Request(  # noqa: S310
             target, data=data, method="POST", headers={"content-type": "application/json; charset=utf-8"}
@@ -76,8 +69,7 @@ def send(
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             raise UpstreamUnavailable(f"The webhook could not be reached ({type(error).__name__}).") from None
 
-    result = call_with_retry(attempt, WEBHOOK_POLICY, deadline, on_retry)
-    return Delivery(result.value, result.attempts)
+    return call_with_retry(attempt, WEBHOOK_POLICY, deadline, on_retry)
 
 
 def _accepted(status: int, payload: bytes) -> int:

@@ -2,36 +2,39 @@
 
 Example (against the local fake CAMS; see `local/cams`):
     >>> gateway = CamsGateway(settings)  # doctest: +SKIP
-    >>> result = gateway.query_bind_waba("space-1", None, deadline, credentials)  # doctest: +SKIP
-    >>> result.binding.account_review_status  # doctest: +SKIP
+    >>> outcome = gateway.query_bind_waba("space-1", None, invocation)  # doctest: +SKIP
+    >>> outcome.unwrap().binding.account_review_status  # doctest: +SKIP
     'APPROVED'
 
-Both error styles of CAMS come out as the same typed `ServiceError`: an HTTP 4xx/5xx that the SDK
-raises, and an HTTP 200 whose `Code` is not "OK" (which the SDK never raises).
+Both error styles of CAMS come out as the same typed `ServiceError`, in the outcome rather than
+raised: an HTTP 4xx/5xx that the SDK raises, and an HTTP 200 whose `Code` is not "OK" (which the SDK
+never raises).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
-from alibabacloud_cams20200606 import models as cams_models
 from alibabacloud_cams20200606.client import Client as SdkClient
 from alibabacloud_credentials.client import Client as DefaultCredentialChain
 from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
-from alibabacloud_tea_openapi.utils_models import Config
+from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest, Params
 from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.runtime import RuntimeOptions
 from pydantic import ValidationError
 
 from shared import errors
 from shared.credentials import StaticCredentials
+from shared.invocation import begin, log_retry
+from shared.logs import log_event
 from shared.models import WabaBinding
-from shared.retry import Attempted, Deadline, RetryLogger, RetryPolicy, call_with_retry
+from shared.retry import Attempted, Deadline, RetryPolicy, call_with_retry
 from shared.settings import CamsSettings
 
 THROTTLING_CODES = ("System.LimitControl", "Throttling", "ThrottlingException")
@@ -51,19 +54,41 @@ MISCONFIGURED_PREFIXES = (
 )
 OWNERSHIP_PREFIXES = ("Unknown.ResourceOwnerId", "Isv", "InvalidIsvCode")
 CALLER_INPUT_PREFIXES = ("InvalidParameter", "MissingParameter")
+QUERY_CHATAPP_BIND_WABA = Params(
+    action="QueryChatappBindWaba",
+    version="2020-06-06",
+    protocol="HTTPS",
+    pathname="/",
+    method="POST",
+    auth_type="AK",
+    style="RPC",
+    req_body_type="formData",
+    body_type="json",
+)
 
 
 @dataclass(frozen=True)
 class BindingResult:
     binding: WabaBinding
     cams_request_id: str | None
-    attempts: int
 
 
-def classify(code: str | None, status: int | None, request_id: str | None) -> errors.ServiceError:
+class CallBudget(Protocol):
+    """What a call to CAMS takes of its invocation: the credentials, and the deadline to answer by."""
+
+    @property
+    def credentials(self) -> StaticCredentials | None: ...
+
+    @property
+    def deadline(self) -> Deadline: ...
+
+
+def classify(
+    code: str | None, status: int | None, request_id: str | None, retry_after_s: float | None = None
+) -> errors.ServiceError:
     """The ServiceError for a CAMS error code (and HTTP status, when there was one)."""
     code = code or ""
-    kwargs: dict[str, Any] = {"cams_request_id": request_id}
+    kwargs: dict[str, Any] = {"cams_request_id": request_id, "retry_after_s": retry_after_s}
     if code.startswith(THROTTLING_CODES):
         return errors.Throttled("CAMS is throttling this account; try again shortly.", **kwargs)
     if code.startswith(MISCONFIGURED_PREFIXES):
@@ -89,24 +114,11 @@ def parse_body(body: object) -> BindingResult:
     if data in (None, {}):
         raise errors.WabaNotBound("No WABA is bound to this customer space.", cams_request_id=request_id)
     try:
-        return BindingResult(WabaBinding.model_validate(data), request_id, 1)
+        return BindingResult(WabaBinding.model_validate(data), request_id)
     except ValidationError:
         raise errors.UpstreamBadResponse(
             "CAMS answered with a WABA this function cannot read.", cams_request_id=request_id
         ) from None
-
-
-class _RawBodyClient(SdkClient):  # type: ignore[misc]
-    """The SDK client, keeping each call's raw JSON so that fields the SDK's model drops survive."""
-
-    def __init__(self, config: Config) -> None:
-        super().__init__(config)
-        self.last_body = threading.local()
-
-    def call_api(self, params: Any, request: Any, runtime: RuntimeOptions) -> Any:
-        result = super().call_api(params, request, runtime)
-        self.last_body.value = result.get("body") if isinstance(result, dict) else None
-        return result
 
 
 class CamsGateway:
@@ -121,13 +133,13 @@ class CamsGateway:
             min_attempt_s=settings.min_attempt_ms / 1000,
         )
         self._lock = threading.Lock()
-        self._client: _RawBodyClient | None = None
+        self._client: SdkClient | None = None
         self._client_credentials: StaticCredentials | None = None
 
-    def client_for(self, credentials: StaticCredentials | None) -> _RawBodyClient:
+    def client_for(self, credentials: StaticCredentials | None) -> SdkClient:
         with self._lock:
             if self._client is None or credentials != self._client_credentials:
-                self._client = _RawBodyClient(self._config(credentials))
+                self._client = SdkClient(self._config(credentials))
                 self._client_credentials = credentials
             return self._client
 
@@ -150,52 +162,45 @@ class CamsGateway:
         self,
         cust_space_id: str | None,
         isv_code: str | None,
-        deadline: Deadline,
-        credentials: StaticCredentials | None,
-        on_retry: RetryLogger | None = None,
+        budget: CallBudget,
+        *,
         before_attempt: Callable[[], None] | None = None,
-    ) -> BindingResult:
-        """The WABA bound to `cust_space_id` (the account's own when None), retried within `deadline`.
+    ) -> Attempted[BindingResult]:
+        """The WABA bound to `cust_space_id` (the account's own when None), retried within the deadline.
 
         `before_attempt` runs before every call to CAMS, retries included: a pacer, say.
         """
-        client = self.client_for(credentials)
-        request = cams_models.QueryChatappBindWabaRequest(cust_space_id=cust_space_id, isv_code=isv_code)
+        client = self.client_for(budget.credentials)
+        query = {"CustSpaceId": cust_space_id, "IsvCode": isv_code}
+        request = OpenApiRequest(query={name: value for name, value in query.items() if value is not None})
 
         def attempt(budget_s: float) -> BindingResult:
             if before_attempt is not None:
                 before_attempt()
-                budget_s = deadline.remaining()  # the hook may have slept
+                budget_s = budget.deadline.remaining()  # the hook may have slept
             return self._attempt(client, request, budget_s)
 
-        attempted: Attempted[BindingResult] = call_with_retry(attempt, self.policy, deadline, on_retry)
-        result = attempted.value
-        return BindingResult(result.binding, result.cams_request_id, attempted.attempts)
+        return call_with_retry(attempt, self.policy, budget.deadline, log_retry)
 
-    def _attempt(self, client: _RawBodyClient, request: Any, budget_s: float) -> BindingResult:
+    def _attempt(self, client: SdkClient, request: OpenApiRequest, budget_s: float) -> BindingResult:
         budget_ms = max(1, int(budget_s * 1000))
         runtime = RuntimeOptions(
             connect_timeout=min(self.settings.cams_connect_timeout_ms, budget_ms),
             read_timeout=min(self.settings.cams_read_timeout_ms, budget_ms),
         )
-        client.last_body.value = None
         try:
-            client.query_chatapp_bind_waba_with_options(request, runtime)
+            # The operation's own Params, as the generated method sends them; its raw body keeps
+            # the fields the SDK's model would drop.
+            answer = client.call_api(QUERY_CHATAPP_BIND_WABA, request, runtime)
         except ThrottlingException as exc:
-            error = classify(exc.code, exc.status_code, _request_id(exc))
-            error.retry_after_s = (exc.retry_after or 0) / 1000 or None
-            raise error from None
+            raise classify(exc.code, exc.status_code, _request_id(exc), (exc.retry_after or 0) / 1000 or None) from None
         except AlibabaCloudException as exc:
             raise classify(exc.code, exc.status_code, _request_id(exc)) from None
         except UnretryableException as exc:
             raise _transport_error(exc.inner_exception) from None
         except CredentialException:
             raise errors.UpstreamMisconfigured("The function has no usable credentials for CAMS.") from None
-        except (AttributeError, TypeError, ValueError):
-            # The SDK's model could not be built from the body; parse_body says what is wrong with it.
-            if client.last_body.value is None:
-                raise
-        return parse_body(client.last_body.value)
+        return parse_body(answer.get("body") if isinstance(answer, dict) else None)
 
 
 def _request_id(exc: AlibabaCloudException) -> str | None:
@@ -220,3 +225,18 @@ def _transport_error(inner: object) -> errors.ServiceError:
 def gateway_for(settings: CamsSettings) -> CamsGateway:
     """The gateway of these settings, built once per instance and reused by every invocation."""
     return CamsGateway(settings)
+
+
+def warm_up(context: object, settings_model: type[CamsSettings], invalid_event: str) -> None:
+    """An instance's initializer: validate settings and build the CAMS client before the first call.
+
+    A bad setting is logged here, naming the variable, and not raised: FC would answer its own
+    error for the instance, while the handler answers the documented one.
+    """
+    with begin(context, settings_model) as invocation:
+        try:
+            settings = invocation.settings
+        except errors.ConfigurationError as invalid:
+            log_event(invalid_event, logging.ERROR, reason=invalid.message)
+            return
+        gateway_for(settings).client_for(invocation.credentials)

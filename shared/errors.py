@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 
@@ -31,7 +32,10 @@ class ServiceError(Exception):
         self.cams_request_id = cams_request_id
         self.retry_after_s = retry_after_s
         self.parameter = parameter
-        self.attempts = 0
+
+    def headers(self) -> dict[str, str]:
+        """Headers the answer to this error carries besides the JSON ones."""
+        return {}
 
     def body(self, request_id: str | None) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message, "requestId": request_id}
@@ -72,9 +76,19 @@ class SpaceNotFound(ServiceError):
 class MethodNotAllowed(ServiceError):
     status, code = 405, "MethodNotAllowed"
 
+    def __init__(self, message: str, *, allow: str) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+    def headers(self) -> dict[str, str]:
+        return {"allow": self.allow}
+
 
 class Throttled(ServiceError):
     status, code, retryable = 429, "Throttled", True
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": str(max(1, math.ceil(self.retry_after_s or 1)))}
 
 
 class InternalError(ServiceError):

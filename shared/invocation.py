@@ -1,25 +1,79 @@
-"""What every function needs of its FC context: ids, time left, credentials, and retry logs.
+"""One invocation of a function: what every route and check needs, built once from FC's context.
 
 Example:
     >>> from types import SimpleNamespace
+    >>> from shared.settings import CamsSettings
     >>> context = SimpleNamespace(request_id="r-1", function=SimpleNamespace(timeout=3))
-    >>> request_id_of(context), function_timeout_s(context)
-    ('r-1', 3.0)
+    >>> with begin(context, CamsSettings) as invocation:
+    ...     invocation.request_id, round(invocation.deadline.remaining(), 1)
+    ('r-1', 2.5)
+
+The log scope opens with the invocation: every line carries the request id, and the credentials
+and the secrets in the settings are scrubbed from it. An invalid setting is raised where the
+settings are used, so that it becomes the function's documented answer rather than a crash.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from functools import cached_property
+from typing import Generic
 
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.credentials import StaticCredentials, resolve_credentials
-from shared.errors import ServiceError
-from shared.logs import log_event
+from shared.errors import ConfigurationError, ServiceError
+from shared.logs import add_secrets, log_context, log_event, set_level
 from shared.retry import Deadline, RetryLogger
-from shared.settings import CamsSettings
+from shared.settings import S, current_settings
 
 DEFAULT_TIMEOUT_S = 10.0
 """Assumed when the context does not say how long the function may run."""
+MAX_TIMEOUT_S = 86_400.0
+"""FC's longest timeout: a context claiming more (or a non-finite one) is read as this."""
+
+
+class Invocation(Generic[S]):
+    """The request id, deadline, credentials and settings of one invocation, and its clock."""
+
+    def __init__(self, context: object, settings_model: type[S], clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
+        self.started = clock.monotonic()
+        self.request_id = request_id_of(context)
+        self.timeout_s = function_timeout_s(context)
+        self.credentials: StaticCredentials | None = resolve_credentials(context, os.environ)
+        self._settings_model = settings_model
+
+    @cached_property
+    def settings(self) -> S:
+        """This instance's settings; raises ConfigurationError while one is invalid."""
+        settings = current_settings(self._settings_model)
+        add_secrets(settings.secrets())
+        set_level(settings.log_level)
+        return settings
+
+    @cached_property
+    def deadline(self) -> Deadline:
+        """When the work must end: the start plus FC's timeout, less the margin kept to answer."""
+        margin_s = self.settings.deadline_margin_ms / 1000
+        return Deadline(self.started + self.timeout_s - margin_s, self.clock)
+
+    def elapsed_ms(self) -> float:
+        return round((self.clock.monotonic() - self.started) * 1000, 1)
+
+
+@contextmanager
+def begin(context: object, settings_model: type[S], clock: Clock = SYSTEM_CLOCK) -> Iterator[Invocation[S]]:
+    """The invocation of `context`, inside a log scope that carries its request id."""
+    invocation = Invocation(context, settings_model, clock)
+    secrets = invocation.credentials.secrets() if invocation.credentials else ()
+    with log_context(secrets, requestId=invocation.request_id):
+        with suppress(ConfigurationError):
+            invocation.settings  # noqa: B018 - validated now, so that its secrets are scrubbed from the first line
+        yield invocation
 
 
 def request_id_of(context: object) -> str | None:
@@ -29,24 +83,9 @@ def request_id_of(context: object) -> str | None:
 
 def function_timeout_s(context: object) -> float:
     timeout = getattr(getattr(context, "function", None), "timeout", None)
-    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-        return float(timeout)
-    return DEFAULT_TIMEOUT_S
-
-
-def deadline_for(context: object, started: float, settings: CamsSettings) -> Deadline:
-    """When the work must end: the invocation's start plus FC's timeout, less the margin to answer."""
-    return Deadline(started + function_timeout_s(context) - settings.deadline_margin_ms / 1000)
-
-
-def credentials_for(context: object) -> StaticCredentials | None:
-    return resolve_credentials(context, os.environ)
-
-
-def secrets_of(context: object) -> list[str]:
-    """Every secret this invocation holds before it reads a request: credentials and the IsvCode."""
-    credentials = credentials_for(context)
-    return [*(credentials.secrets() if credentials else ()), os.environ.get("CAMS_ISV_CODE", "")]
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+        return DEFAULT_TIMEOUT_S
+    return float(timeout) if math.isfinite(timeout) and timeout <= MAX_TIMEOUT_S else MAX_TIMEOUT_S
 
 
 def retry_logger(event: str) -> RetryLogger:

@@ -7,8 +7,9 @@ Example:
 
 Every line carries the fields bound by `log_context` (the FC request id, and later the CAMS
 RequestId). Secrets registered there, and any field whose name looks like a credential, are
-replaced by `***` in the finished line, whatever path they took into it. Lines are written to
-stdout directly rather than through `logging`, whose records cost more than the whole line here.
+replaced by `***` in the finished line, whatever path they took into it. This package's lines are
+written to stdout directly rather than through `logging`, whose records cost more than the whole
+line here; the records of the SDK, urllib3 and tenacity reach the same lines through a handler.
 """
 
 from __future__ import annotations
@@ -72,14 +73,40 @@ def _is_sensitive(name: str) -> bool:
     return _SENSITIVE_NAME.search(str(name)) is not None
 
 
-# urllib3 logs each request line at DEBUG, and CAMS takes IsvCode in the query string.
-logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 _level = logging.INFO
+LIBRARY_LOGGERS = ("alibabacloud_credentials", "alibabacloud_tea_openapi", "darabonba", "urllib3", "tenacity", "shared")
+"""Loggers of the SDK and of the libraries it and this package use, routed into the JSON stream."""
+
+
+class JsonLogHandler(logging.Handler):
+    """Writes a library's log record as one JSON line, scrubbed like every other line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        # Scrubbed in the record itself, so that any handler after this one sees no secret either.
+        record.msg, record.args = scrub(message), ()
+        error = record.exc_info[1] if record.exc_info else None
+        record.exc_info = record.exc_text = None
+        log_event("library", record.levelno, error=error, logger=record.name, message=record.msg[:2000])
+
+
+_handler = JsonLogHandler()
 
 
 def set_level(level: str) -> None:
+    """The level of this package's lines and of every library logger routed into them."""
     global _level
     _level = logging.getLevelName(level)
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _handler not in logger.handlers:
+            logger.addHandler(_handler)
+        # The runtime's own root handler would print the same record again, in another format.
+        logger.propagate = False
+        logger.setLevel(_level)
 
 
 @contextmanager
@@ -95,14 +122,11 @@ def log_context(secrets: Iterable[str | None] = (), **fields: Any) -> Iterator[N
         _scope.reset(token)
 
 
-def bind(secrets: Iterable[str | None] = (), **fields: Any) -> None:
-    """Add fields (and secrets) to the current `log_context`, e.g. the CAMS RequestId once it is known."""
+def add_secrets(secrets: Iterable[str | None]) -> None:
+    """Scrub these too from every line of the current `log_context`: secrets found in settings, say."""
     scope = _scope.get()
-    if scope is None:
-        scope = _Scope({}, [])
-        _scope.set(scope)
-    scope.fields.update(fields)
-    scope.add_secrets(secrets)
+    if scope is not None:
+        scope.add_secrets(secrets)
 
 
 def log_event(event: str, level: int = logging.INFO, error: BaseException | None = None, **fields: Any) -> None:
@@ -127,3 +151,6 @@ def log_event(event: str, level: int = logging.INFO, error: BaseException | None
     line = scrub(json.dumps(_redact_names(document), default=str, ensure_ascii=False))
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+set_level("INFO")

@@ -1,4 +1,4 @@
-"""Typed input and output: the lookup's query parameters and the WABA binding CAMS answers.
+"""The WABA binding CAMS answers, typed, and the character set of every id this package takes in.
 
 Example:
     >>> binding = WabaBinding.model_validate({"Id": "1029", "AccountReviewStatus": "APPROVED", "Extra": 1})
@@ -8,47 +8,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel, to_pascal
 
-from shared.errors import InvalidParameter
-
+SAFE_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+"""Every id this package takes from outside (space ids, IsvCodes, references) keeps to this set."""
 SAFE_CHARACTERS = "A-Z, a-z, 0-9, '_' and '-'"
-CUST_SPACE_ID_MAX = 64
-ISV_CODE_MAX = 128
-_SAFE_PATTERN = r"^[A-Za-z0-9_-]+$"
-
-
-class LookupQuery(BaseModel):
-    """The query string of `GET /waba`; parameters it does not know are ignored."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    cust_space_id: str | None = Field(
-        None, alias="custSpaceId", min_length=1, max_length=CUST_SPACE_ID_MAX, pattern=_SAFE_PATTERN
-    )
-    isv_code: str | None = Field(
-        None, alias="isvCode", min_length=1, max_length=ISV_CODE_MAX, pattern=_SAFE_PATTERN, repr=False
-    )
-
-
-_LIMITS = {"custSpaceId": CUST_SPACE_ID_MAX, "isvCode": ISV_CODE_MAX}
-
-
-def parse_lookup_query(query: Mapping[str, str], *, allow_isv_code: bool) -> LookupQuery:
-    """Validate the query parameters; a bad one raises InvalidParameter naming it, never echoing it."""
-    if "isvCode" in query and not allow_isv_code:
-        raise InvalidParameter("isvCode is not accepted by this endpoint.", parameter="isvCode")
-    try:
-        return LookupQuery.model_validate(dict(query))
-    except ValidationError as exc:
-        name = str(exc.errors()[0]["loc"][0])
-        raise InvalidParameter(
-            f"{name} must be 1 to {_LIMITS.get(name, 64)} characters from {SAFE_CHARACTERS}.", parameter=name
-        ) from None
 
 
 class WabaBinding(BaseModel):

@@ -7,8 +7,7 @@ Example:
 
 from __future__ import annotations
 
-import time
-
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.errors import UpstreamTimeout
 from shared.retry import Deadline
 
@@ -20,19 +19,20 @@ calls in one second as CAMS counts it."""
 class Pacer:
     """Starts calls at least 1/`per_second` apart: no second ever holds more than `per_second` of them."""
 
-    def __init__(self, per_second: float) -> None:
+    def __init__(self, per_second: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.interval = 1.0 / per_second + GUARD_S
-        self._next_at = 0.0
+        self.clock = clock
+        self._next_at = float("-inf")
 
     def time_to_next(self) -> float:
         """Seconds until the next call may start (0 when it may start now)."""
-        return max(0.0, self._next_at - time.monotonic())
+        return max(0.0, self._next_at - self.clock.monotonic())
 
     def wait(self, deadline: Deadline) -> None:
         """Sleep until the next call may start; raise UpstreamTimeout when that is past `deadline`."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         start_at = max(now, self._next_at)
         if start_at >= deadline.expires_at:
             raise UpstreamTimeout("The next paced call would start after the deadline.")
-        time.sleep(start_at - now)
+        self.clock.sleep(start_at - now)
         self._next_at = start_at + self.interval

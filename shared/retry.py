@@ -3,23 +3,25 @@
 Example:
     >>> deadline = Deadline.after(5.0)
     >>> call_with_retry(lambda budget_s: "ok", RetryPolicy(), deadline)
-    Attempted(value='ok', attempts=1)
+    Attempted(attempts=1, value='ok', error=None)
 
-Only a `ServiceError` whose class is `retryable` (throttling, CAMS unavailable, timeouts) is tried
-again; any other error is raised at once. No retry starts unless, after its backoff, at least
-`min_attempt_s` is left before the deadline, so an answer always goes out before FC's timeout.
+tenacity runs every attempt. An attempt returns its value or raises a `ServiceError`; only an error
+whose class is `retryable` (throttling, CAMS unavailable, timeouts) is tried again. The outcome,
+value or error, comes back in `Attempted` with the number of attempts made: nothing is written onto
+a raised exception. No retry starts unless, after its backoff, at least `min_attempt_s` is left
+before the deadline, so an answer always goes out before FC's timeout.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, wait_random_exponential
 from tenacity.stop import stop_base
 
+from shared.clock import SYSTEM_CLOCK, Clock
 from shared.errors import ServiceError, UpstreamTimeout
 
 T = TypeVar("T")
@@ -30,16 +32,20 @@ RetryLogger = Callable[[ServiceError, int, float], None]
 
 @dataclass(frozen=True)
 class Deadline:
-    """A point on the monotonic clock by which the work must be over."""
+    """A point on the clock's monotonic time by which the work must be over."""
 
     expires_at: float
+    clock: Clock = field(default=SYSTEM_CLOCK, repr=False, compare=False)
 
     @classmethod
-    def after(cls, seconds: float) -> Deadline:
-        return cls(time.monotonic() + seconds)
+    def after(cls, seconds: float, clock: Clock = SYSTEM_CLOCK) -> Deadline:
+        return cls(clock.monotonic() + seconds, clock)
 
     def remaining(self) -> float:
-        return self.expires_at - time.monotonic()
+        return self.expires_at - self.clock.monotonic()
+
+    def earlier_by(self, seconds: float) -> Deadline:
+        return Deadline(self.expires_at - seconds, self.clock)
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,18 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Attempted(Generic[T]):
-    value: T
+    """How a call ended: its value, or the last attempt's error; and how many attempts it took."""
+
     attempts: int
+    value: T | None = None
+    error: ServiceError | None = None
+
+    def unwrap(self) -> T:
+        """The value, or the error raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
 
 
 class _StopAtDeadline(stop_base):
@@ -72,14 +88,19 @@ class _BackoffOrHint:
         self.jitter = wait_random_exponential(multiplier=policy.base_delay_s, max=policy.max_delay_s)
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        delay = self.jitter(retry_state)
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        hint = error.retry_after_s if isinstance(error, ServiceError) else None
-        return max(delay, hint or 0.0)
+        error = _last(retry_state).error
+        hint = error.retry_after_s if error is not None else None
+        return max(self.jitter(retry_state), hint or 0.0)
 
 
-def _is_retryable(error: BaseException) -> bool:
-    return isinstance(error, ServiceError) and error.retryable
+def _last(retry_state: RetryCallState) -> Attempted[object]:
+    assert retry_state.outcome is not None
+    outcome: Attempted[object] = retry_state.outcome.result()
+    return outcome
+
+
+def _failed_retryably(outcome: Attempted[object]) -> bool:
+    return outcome.error is not None and outcome.error.retryable
 
 
 def call_with_retry(
@@ -91,44 +112,31 @@ def call_with_retry(
     """Call `attempt(budget_s)` until it succeeds, fails for good, or time or attempts run out.
 
     `budget_s` is the time left before the deadline, for the attempt to bound its own timeouts.
-    The error raised is the last attempt's, with `attempts` set to how many were made.
     """
     if deadline.remaining() < policy.min_attempt_s:
-        raise UpstreamTimeout("No time was left for the call before the function's deadline.")
-    # Most calls succeed at once: the first attempt runs without building the retry machinery.
-    try:
-        return Attempted(attempt(deadline.remaining()), 1)
-    except ServiceError as error:
-        error.attempts = 1
-        if not error.retryable or policy.max_attempts == 1:
-            raise
-        first_failure: ServiceError | None = error
+        return Attempted(0, error=UpstreamTimeout("No time was left for the call before the function's deadline."))
+    attempts = 0
+
+    def one_attempt() -> Attempted[T]:
+        nonlocal attempts
+        attempts += 1
+        try:
+            return Attempted(attempts, value=attempt(deadline.remaining()))
+        except ServiceError as error:
+            return Attempted(attempts, error=error)
 
     def before_sleep(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        if on_retry and isinstance(error, ServiceError):
+        error = _last(state).error
+        if on_retry is not None and error is not None:
             on_retry(error, state.attempt_number, state.upcoming_sleep)
 
     retrying = Retrying(
+        sleep=deadline.clock.sleep,
         stop=stop_after_attempt(policy.max_attempts) | _StopAtDeadline(deadline, policy.min_attempt_s),
         wait=_BackoffOrHint(policy),
-        retry=retry_if_exception(_is_retryable),
+        retry=retry_if_result(_failed_retryably),
         before_sleep=before_sleep,
-        reraise=True,
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
     )
-    attempts = 1
-
-    def replay_then_attempt() -> T:
-        # Tenacity sees the first failure as its own attempt 1, so backoff and stops count it.
-        nonlocal attempts, first_failure
-        if first_failure is not None:
-            failure, first_failure = first_failure, None
-            raise failure
-        attempts += 1
-        return attempt(deadline.remaining())
-
-    try:
-        return Attempted(retrying(replay_then_attempt), attempts)
-    except ServiceError as error:
-        error.attempts = attempts
-        raise
+    outcome: Attempted[T] = retrying(one_attempt)
+    return outcome

@@ -47,6 +47,14 @@ class CamsSettings(BaseModel):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    def secrets(self) -> list[str]:
+        """The values in these settings that must never reach a log line."""
+        return [self.cams_isv_code.get_secret_value()] if self.cams_isv_code else []
+
+    def isv_code(self) -> str | None:
+        """The server-side IsvCode, if one is set."""
+        return self.cams_isv_code.get_secret_value() if self.cams_isv_code else None
+
 
 S = TypeVar("S", bound=CamsSettings)
 

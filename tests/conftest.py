@@ -1,21 +1,19 @@
+"""Fixtures: the fake CAMS, the functions' environment pointing at it, and the handlers."""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import cache
-from types import ModuleType
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from functions.healthcheck import index as healthcheck_index
+from functions.lookup import index as lookup_index
 from local.cams import FakeCams
-from local.emulator import load_function
-from shared.settings import env_names, forget_settings
+from shared.settings import forget_settings
+from tests.helpers import CREDENTIAL_VARIABLES, Env, FakeClock, settings_variables
 
-CREDENTIAL_VARIABLES = (
-    "ALIBABA_CLOUD_ACCESS_KEY_ID",
-    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-    "ALIBABA_CLOUD_SECURITY_TOKEN",
-)
+Handler = Callable[[Any, Any], Any]
 
 
 @pytest.fixture(scope="session")
@@ -26,29 +24,11 @@ def cams_server() -> Iterator[FakeCams]:
 
 @pytest.fixture
 def cams(cams_server: FakeCams) -> Iterator[FakeCams]:
-    """The fake CAMS, reset and seeded with the demo data for each test."""
+    """The fake CAMS, reset and seeded with the demo data for each test; its own errors fail the test."""
     cams_server.reset()
     cams_server.load_demo()
     yield cams_server
     cams_server.reset()
-
-
-class Env:
-    """monkeypatch for the function's environment: a change is seen as by a new FC instance."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.monkeypatch = monkeypatch
-
-    def setenv(self, name: str, value: str) -> None:
-        self.monkeypatch.setenv(name, value)
-        forget_settings()
-
-    def delenv(self, name: str) -> None:
-        self.monkeypatch.delenv(name, raising=False)
-        forget_settings()
-
-    def setitem(self, mapping: Any, name: str, value: Any) -> None:
-        self.monkeypatch.setitem(mapping, name, value)
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +42,7 @@ def fresh_settings() -> Iterator[None]:
 def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     """Function settings pointing at the fake CAMS, with short backoffs; no credentials in the environment."""
     environment = Env(monkeypatch)
-    read = {name for function in FUNCTIONS for name in env_names(settings_class(function))}
-    for name in (*sorted(read), *CREDENTIAL_VARIABLES):
+    for name in (*settings_variables(), *CREDENTIAL_VARIABLES):
         environment.delenv(name)
     environment.setenv("CAMS_ENDPOINT", cams.endpoint)
     environment.setenv("CAMS_PROTOCOL", "http")
@@ -74,37 +53,22 @@ def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     return environment
 
 
-FUNCTIONS = ("lookup", "healthcheck")
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A fake clock for both functions: their pacing, deadlines and backoff take no real time."""
+    fake = FakeClock()
+    monkeypatch.setattr(lookup_index.app, "clock", fake)
+    monkeypatch.setattr(healthcheck_index.app, "clock", fake)
+    return fake
 
 
-@cache
-def function_module(name: str) -> ModuleType:
-    """A function's index module, loaded once for the whole test session, as FC loads it per instance."""
-    return load_function(name)
-
-
-def settings_class(function: str) -> Any:
-    module = function_module(function)
-    return next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "CamsSettings")
-
-
-@pytest.fixture(scope="session")
-def lookup_module() -> ModuleType:
-    return function_module("lookup")
+@pytest.fixture
+def lookup(env: Env) -> Handler:
+    """The lookup function's handler, with its settings pointing at the fake CAMS."""
+    return lookup_index.handler
 
 
 @pytest.fixture(scope="session")
 def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver's own server (a webhook receiver, say) on loopback only."""
     return ("127.0.0.1", 0)
-
-
-@pytest.fixture(scope="session")
-def healthcheck_module() -> ModuleType:
-    return function_module("healthcheck")
-
-
-@pytest.fixture
-def lookup(lookup_module: ModuleType, env: Env) -> Any:
-    """The lookup function's handler, with its settings pointing at the fake CAMS."""
-    return lookup_module.handler

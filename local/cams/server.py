@@ -60,11 +60,19 @@ class FakeCams:
         return f"{self.server.host}:{self.server.port}"
 
     def reset(self) -> None:
-        """Forget all state, scripts and the journal."""
+        """Forget all state, scripts and the journal; then raise the first error the fake itself
+        raised while answering, so that a bug in the fake fails the test that met it."""
+        pending = list(self.server.handler_errors)
         self.backend.reset()
         self.server.clear_log()
         self.server.clear_assertions()
         self.server.clear_handler_errors()
+        if pending:
+            raise pending[0]
+
+    def check(self) -> None:
+        """Raise the first error the fake raised while answering (an HTTP 500 to the caller)."""
+        self.server.check_handler_errors()
 
     # --- state ----------------------------------------------------------------------------------
 

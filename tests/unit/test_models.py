@@ -8,7 +8,8 @@ import pytest
 
 from shared.cams import classify, parse_body
 from shared.errors import ERROR_TABLE, InvalidParameter, UpstreamBadResponse, UpstreamError, WabaNotBound
-from shared.models import LookupQuery, WabaBinding, parse_lookup_query
+from shared.lookup.query import LookupQuery, parse_lookup_query
+from shared.models import WabaBinding
 
 
 def test_ids_that_arrive_as_numbers_are_read_as_strings() -> None:
@@ -58,6 +59,6 @@ def test_error_codes_are_unique_and_statuses_documented() -> None:
     codes = [error.code for error in ERROR_TABLE]
 
     assert len(codes) == len(set(codes))
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     for error in ERROR_TABLE:
         assert f"| {error.status} | `{error.code}` |" in readme, f"{error.code} is missing from the README"

@@ -15,9 +15,9 @@ import pytest
 from local.cams import FakeCams
 from local.emulator import ROOT, Credentials
 from shared.cams import gateway_for
+from shared.lookup.settings import LookupSettings
 from shared.settings import current_settings
-from tests.conftest import Env, settings_class
-from tests.helpers import ROLE, get
+from tests.helpers import ROLE, Env, get
 
 
 def test_context_credentials_are_used(lookup: Any, cams: FakeCams) -> None:
@@ -88,7 +88,7 @@ def test_the_client_is_rebuilt_when_sts_credentials_rotate(lookup: Any, cams: Fa
     )
 
     get(lookup, "/waba", "custSpaceId=demo-approved", credentials=ROLE)
-    gateway = gateway_for(current_settings(settings_class("lookup")))
+    gateway = gateway_for(current_settings(LookupSettings))
     first = gateway._client
     get(lookup, "/waba", "custSpaceId=demo-approved", credentials=ROLE)
     assert gateway._client is first, "the same credentials reuse the client"

@@ -6,8 +6,7 @@ from typing import Any
 
 from local.cams import FakeCams
 from local.emulator import http_event
-from tests.conftest import Env
-from tests.helpers import call, get
+from tests.helpers import Env, call, get
 
 ALLOWED = "https://app.example.com"
 

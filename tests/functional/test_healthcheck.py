@@ -7,17 +7,20 @@ import hashlib
 import hmac
 import json
 import time
-from types import ModuleType
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from functions.healthcheck.index import handler
 from local.cams import FakeCams
-from local.emulator import Context, FunctionMeta
-from tests.conftest import Env
-from tests.helpers import ROLE
+from shared.errors import ConfigurationError
+from shared.healthcheck.app import HealthcheckFailed
+from shared.healthcheck.payload import InvalidHealthcheck
+from shared.pacing import Pacer
+from shared.retry import Deadline
+from tests.helpers import ROLE, Env, FakeClock, context, log_lines
 
 WEBHOOK_TOKEN = "robot-access-token-5b1f"
 WEBHOOK_SECRET = "SEC-robot-signing-secret-77aa"
@@ -30,19 +33,15 @@ def timer_event(spaces: list[dict[str, Any]] | None = None, payload: Any = None)
     return json.dumps({"triggerTime": "2026-11-26T09:30:00Z", "triggerName": "timer", "payload": payload}).encode()
 
 
-def run_context(timeout: int = 60) -> Context:
-    return Context("timer-req-1", FunctionMeta("healthcheck", timeout=timeout), ROLE)
-
-
-def log_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+def run_context(timeout: float = 60) -> Any:
+    return context(function="healthcheck", timeout=timeout, request_id="timer-req-1")
 
 
 @pytest.fixture
-def healthcheck(healthcheck_module: ModuleType, env: Env) -> Any:
+def healthcheck(env: Env) -> Any:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "10")
     env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "false")
-    return healthcheck_module.handler
+    return handler
 
 
 def verdicts(summary: dict[str, Any]) -> dict[str, str]:
@@ -134,13 +133,12 @@ def test_an_isv_code_is_named_by_reference(healthcheck: Any, cams: FakeCams, env
 )
 def test_a_malformed_payload_fails_with_one_clear_line(
     healthcheck: Any,
-    healthcheck_module: ModuleType,
     cams: FakeCams,
     capsys: pytest.CaptureFixture[str],
     event: bytes,
     why: str,
 ) -> None:
-    with pytest.raises(healthcheck_module.InvalidHealthcheck, match=why):
+    with pytest.raises(InvalidHealthcheck, match=why):
         healthcheck(event, run_context())
 
     [line] = log_lines(capsys.readouterr().out)
@@ -155,30 +153,47 @@ def test_a_bad_setting_fails_with_one_clear_line(
 ) -> None:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "50")
 
-    with pytest.raises(Exception, match="HEALTHCHECK_RATE_PER_SECOND"):
+    with pytest.raises(ConfigurationError, match="HEALTHCHECK_RATE_PER_SECOND"):
         healthcheck(timer_event([{"custSpaceId": "demo-approved"}]), run_context())
     [line] = log_lines(capsys.readouterr().out)
     assert line["event"] == "healthcheck.invalid"
 
 
-def most_calls_in_one_second(cams: FakeCams) -> int:
-    arrivals = sorted(call.at for call in cams.calls())
-    return max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+def most_in_one_second(times: list[float]) -> int:
+    ordered = sorted(times)
+    return max(sum(1 for t in ordered if start <= t < start + 1.0) for start in ordered)
 
 
-def test_calls_are_paced(healthcheck: Any, cams: FakeCams, env: Env) -> None:
+@pytest.fixture
+def paced_starts(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When each paced call to CAMS was let go, on the pacer's own clock."""
+    starts: list[float] = []
+    wait = Pacer.wait
+
+    def recording(pacer: Pacer, deadline: Deadline) -> None:
+        wait(pacer, deadline)
+        starts.append(pacer.clock.monotonic())
+
+    monkeypatch.setattr(Pacer, "wait", recording)
+    return starts
+
+
+def test_calls_are_paced(
+    healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock, paced_starts: list[float]
+) -> None:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "5")
     cams.fail_next(2, code="System.LimitControl")  # retries are paced too
-    started = time.monotonic()
+    started = clock.monotonic()
 
     summary = healthcheck(timer_event([{"custSpaceId": "demo-approved"}] * 9), run_context())
 
     assert summary["counts"]["healthy"] == 9
-    assert len(cams.calls()) == 11
-    assert most_calls_in_one_second(cams) <= 5
-    assert time.monotonic() - started >= 10 / 5
+    assert len(cams.calls()) == len(paced_starts) == 11
+    assert most_in_one_second(paced_starts) <= 5
+    assert clock.monotonic() - started >= 10 / 5
 
 
+@pytest.mark.slow
 def test_a_slow_cams_leaves_spaces_unchecked_and_the_run_ends_in_time(
     healthcheck: Any, cams: FakeCams, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -198,7 +213,7 @@ def test_a_slow_cams_leaves_spaces_unchecked_and_the_run_ends_in_time(
 
 
 def test_spaces_the_pace_cannot_reach_in_time_are_unchecked_not_errors(
-    healthcheck: Any, cams: FakeCams, env: Env
+    healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock
 ) -> None:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "1")
 
@@ -209,11 +224,11 @@ def test_spaces_the_pace_cannot_reach_in_time_are_unchecked_not_errors(
 
 
 def test_unhealthy_fails_the_invocation_after_reporting(
-    healthcheck: Any, healthcheck_module: ModuleType, cams: FakeCams, env: Env, capsys: pytest.CaptureFixture[str]
+    healthcheck: Any, cams: FakeCams, env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
 
-    with pytest.raises(healthcheck_module.HealthcheckFailed, match=r"1 of 2 customer spaces.*demo-rejected"):
+    with pytest.raises(HealthcheckFailed, match=r"1 of 2 customer spaces.*demo-rejected"):
         healthcheck(timer_event([{"custSpaceId": "demo-approved"}, {"custSpaceId": "demo-rejected"}]), run_context())
 
     summary = log_lines(capsys.readouterr().out)[-1]
@@ -293,7 +308,6 @@ def test_a_wrong_dingtalk_secret_is_a_failed_alert(
 
 def test_a_failing_webhook_is_retried_and_loses_nothing(
     healthcheck: Any,
-    healthcheck_module: ModuleType,
     cams: FakeCams,
     env: Env,
     httpserver: HTTPServer,
@@ -303,7 +317,7 @@ def test_a_failing_webhook_is_retried_and_loses_nothing(
     env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
     httpserver.expect_request("/robot/send").respond_with_data("down", status=503)
 
-    with pytest.raises(healthcheck_module.HealthcheckFailed):
+    with pytest.raises(HealthcheckFailed):
         healthcheck(timer_event([{"custSpaceId": "demo-unbound"}]), run_context())
 
     assert len(httpserver.log) == 3
@@ -338,7 +352,7 @@ def test_no_secret_reaches_the_logs(
     spaces = [{"custSpaceId": "demo-isv", "isvCodeRef": "partner-a"}, {"custSpaceId": "demo-isv"}]
 
     healthcheck(timer_event(spaces), run_context())
-    with pytest.raises(Exception, match="malformed"):
+    with pytest.raises(InvalidHealthcheck, match="malformed"):
         healthcheck(timer_event([{"custSpaceId": "demo-isv", "isvCode": PARTNER_ISV_CODE}]), run_context())
 
     out, err = capfd.readouterr()

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from local.cams import FakeCams
-from tests.conftest import Env
-from tests.helpers import get
+from tests.helpers import Env, get
 
 BUSINESS_ERRORS = [
     # CAMS code,               HTTP status,  error code

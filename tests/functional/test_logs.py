@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from local.cams import FakeCams
 from local.emulator import Credentials, http_event
-from tests.conftest import Env
-from tests.helpers import ROLE, call, context, get
+from shared.lookup.app import app
+from tests.helpers import ROLE, Env, call, context, get
 
 SERVER_ISV_CODE = "server-side-isv-code-7f3a"
 CALLER_ISV_CODE = "demo-isv-code-0001"
@@ -27,7 +26,7 @@ SECRETS = [
 ]
 
 
-def every_path(lookup: Any, cams: FakeCams, env: Env, lookup_module: ModuleType) -> None:
+def every_path(lookup: Any, cams: FakeCams, env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     """Drive the handler through success, every error, retries and an unexpected exception."""
     headers = {"Authorization": AUTHORIZATION, "Origin": "https://app.example.com"}
     get(lookup, "/waba", "custSpaceId=demo-approved", headers)
@@ -58,7 +57,7 @@ def every_path(lookup: Any, cams: FakeCams, env: Env, lookup_module: ModuleType)
     def boom(*args: Any) -> Any:
         raise RuntimeError(f"unexpected, holding {ROLE.security_token} and {SERVER_ISV_CODE}")
 
-    env.setitem(lookup_module.ROUTES, "/boom", boom)
+    monkeypatch.setitem(app.routes, "/boom", {"GET": boom})
     assert get(lookup, "/boom", headers=headers).error_code == "InternalError"
     env.setenv("CAMS_READ_TIMEOUT_MS", "not a number")
     get(lookup, "/waba", "custSpaceId=demo-approved", headers)
@@ -66,7 +65,7 @@ def every_path(lookup: Any, cams: FakeCams, env: Env, lookup_module: ModuleType)
 
 def test_no_secret_reaches_any_log(
     lookup: Any,
-    lookup_module: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
     cams: FakeCams,
     env: Env,
     capfd: pytest.CaptureFixture[str],
@@ -75,7 +74,7 @@ def test_no_secret_reaches_any_log(
     caplog.set_level("DEBUG")
     env.setenv("LOG_LEVEL", "DEBUG")
 
-    every_path(lookup, cams, env, lookup_module)
+    every_path(lookup, cams, env, monkeypatch)
 
     out, err = capfd.readouterr()
     everything = out + err + caplog.text

@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 
 from shared.errors import ConfigurationError
+from shared.lookup.settings import LookupSettings
 from shared.settings import CamsSettings, current_settings, env_names, load_settings
-from tests.conftest import Env, settings_class
-from tests.helpers import get
-
-LookupSettings = settings_class("lookup")
+from tests.helpers import Env, get
 
 
 def test_defaults() -> None:

@@ -11,9 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
+from functions.healthcheck import index as healthcheck_index
+from functions.lookup import index as lookup_index
 from local.emulator import ROOT
 from shared.settings import env_names
-from tests.conftest import FUNCTIONS, function_module, settings_class
+from tests.helpers import SETTINGS_MODELS
+
+FUNCTIONS = ("lookup", "healthcheck")
+MODULES = {"lookup": lookup_index, "healthcheck": healthcheck_index}
 
 CHECKER = ROOT.parent / "shared" / "bin" / "check-s-yaml"
 
@@ -29,7 +34,7 @@ def test_every_function_folder_is_deployed_and_every_resource_has_a_folder() -> 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_handlers_and_code_paths_exist(function: str) -> None:
     props = resources()[function]["props"]
-    module = function_module(function)
+    module = MODULES[function]
 
     assert props["code"] == f"./build/{function}"
     for entry in (props["handler"], props["instanceLifecycleConfig"]["initializer"]["handler"]):
@@ -43,7 +48,7 @@ def test_handlers_and_code_paths_exist(function: str) -> None:
 def test_every_setting_a_function_reads_is_set_for_it(function: str) -> None:
     declared = set(resources()[function]["props"]["environmentVariables"])
 
-    assert set(env_names(settings_class(function))) <= declared
+    assert set(env_names(SETTINGS_MODELS[function])) <= declared
     assert not {name for name in declared if name.startswith("FC_")}, "FC_* is reserved for FC"
 
 

@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 
+from functions.lookup.index import initialize
 from local.cams import FakeCams
 from local.emulator import http_event
-from tests.conftest import Env
-from tests.helpers import call, context, get
+from shared.cams import gateway_for
+from shared.lookup.settings import LookupSettings
+from shared.settings import current_settings
+from tests.helpers import Env, call, context, get
 
 
 def test_lookup_answers_the_bound_waba_in_camel_case(lookup: Any, cams: FakeCams) -> None:
@@ -144,10 +147,7 @@ def test_event_as_str_and_as_dict_are_accepted(lookup: Any, cams: FakeCams) -> N
     assert lookup(event, context())["statusCode"] == 200
 
 
-def test_initializer_builds_the_client_before_the_first_request(lookup_module: Any, env: Env) -> None:
-    from shared.cams import gateway_for
-    from shared.settings import current_settings
+def test_initializer_builds_the_client_before_the_first_request(env: Env) -> None:
+    initialize(context())
 
-    lookup_module.initialize(context())
-
-    assert gateway_for(current_settings(lookup_module.LookupSettings))._client is not None
+    assert gateway_for(current_settings(LookupSettings))._client is not None

@@ -1,0 +1,1 @@
+"""The timer function: health checks of the WABA bindings of configured customer spaces."""

@@ -1,0 +1,100 @@
+"""The timer function: check the spaces the timer names, report, alert, and fail when one is unwell.
+
+The timer's payload (or, without one, HEALTHCHECK_SPACES) names the spaces:
+
+    {"spaces": [{"custSpaceId": "demo-approved", "expectedWabaId": "200000000000101", "isvCodeRef": "partner-a"}]}
+
+When any space is unhealthy or in error, the alert goes to ALERT_WEBHOOK_URL, and the invocation
+fails (unless HEALTHCHECK_FAIL_ON_UNHEALTHY is false) so that FC's own metrics and alarms see it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from shared.cams import warm_up
+from shared.clock import SYSTEM_CLOCK, Clock
+from shared.errors import ConfigurationError
+from shared.healthcheck.checks import check_spaces
+from shared.healthcheck.payload import InvalidHealthcheck, SpaceSpec, Trigger, isv_codes_for, read_event
+from shared.healthcheck.report import Summary, send_alert
+from shared.healthcheck.settings import HealthcheckSettings
+from shared.invocation import Invocation, begin
+from shared.logs import log_event
+from shared.retry import Deadline
+
+INVALID_EVENT = "healthcheck.invalid"
+
+
+class HealthcheckFailed(Exception):
+    """Some space is unhealthy or in error; raised after the report is logged and the alert sent."""
+
+
+class HealthcheckApp:
+    """The timer function, with the clock its pacing and deadlines run on."""
+
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
+
+    def run(self, event: object, context: object) -> dict[str, Any]:
+        """Returns the summary, or raises when a space needs attention or the input is invalid."""
+        with begin(context, HealthcheckSettings, self.clock) as invocation:
+            trigger, specs, isv_codes = _read(event, invocation)
+            summary = _check_and_alert(trigger, specs, isv_codes, invocation)
+            level = logging.WARNING if summary.alarming else logging.INFO
+            # One line per space is logged already; the summary line carries the counts.
+            log_event("healthcheck.summary", level, **summary.to_json(spaces=False))
+            if summary.alarming and invocation.settings.healthcheck_fail_on_unhealthy:
+                problems = [result.cust_space_id for result in summary.problems]
+                raise HealthcheckFailed(
+                    f"{len(problems)} of {len(summary.results)} customer spaces are unhealthy or in error: "
+                    + ", ".join(problems[:20])
+                )
+            return summary.to_json()
+
+
+def _read(
+    event: object, invocation: Invocation[HealthcheckSettings]
+) -> tuple[Trigger, list[SpaceSpec], dict[SpaceSpec, str | None]]:
+    try:
+        settings = invocation.settings
+        trigger, specs = read_event(event, settings)
+        return trigger, specs, isv_codes_for(specs, settings)
+    except ConfigurationError as invalid:
+        log_event(INVALID_EVENT, logging.ERROR, reason=invalid.message)
+        raise
+    except InvalidHealthcheck as invalid:
+        log_event(INVALID_EVENT, logging.ERROR, reason=str(invalid))
+        raise
+
+
+def _check_and_alert(
+    trigger: Trigger,
+    specs: list[SpaceSpec],
+    isv_codes: dict[SpaceSpec, str | None],
+    invocation: Invocation[HealthcheckSettings],
+) -> Summary:
+    settings = invocation.settings
+    results = check_spaces(specs, isv_codes, invocation, _checks_deadline(invocation))
+    summary = Summary(trigger, tuple(results), round(invocation.elapsed_ms()))
+    if summary.alarming:
+        summary = replace(summary, alert=send_alert(summary, settings, invocation.deadline))
+    return replace(summary, duration_ms=round(invocation.elapsed_ms()))
+
+
+def _checks_deadline(invocation: Invocation[HealthcheckSettings]) -> Deadline:
+    """Checks stop early enough for the alert to be sent before the function's deadline."""
+    settings = invocation.settings
+    if settings.alert_webhook_url is None:
+        return invocation.deadline
+    return invocation.deadline.earlier_by(settings.alert_webhook_timeout_ms / 1000)
+
+
+app = HealthcheckApp()
+
+
+def initialize(context: object) -> None:
+    """FC3 initializer: validate settings and build the CAMS client before the first run."""
+    warm_up(context, HealthcheckSettings, INVALID_EVENT)

@@ -1,0 +1,52 @@
+"""The check loop: each space in turn, paced below CAMS's limit, until the deadline.
+
+Spaces the deadline leaves no time for are `unchecked`, never reported as healthy.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.cams import gateway_for
+from shared.healthcheck.payload import SpaceSpec
+from shared.healthcheck.settings import HealthcheckSettings
+from shared.healthcheck.verdicts import SpaceResult, result_of, unchecked
+from shared.invocation import Invocation
+from shared.logs import log_event
+from shared.pacing import Pacer
+from shared.retry import Deadline
+
+
+def check_spaces(
+    specs: list[SpaceSpec],
+    isv_codes: dict[SpaceSpec, str | None],
+    invocation: Invocation[HealthcheckSettings],
+    deadline: Deadline,
+) -> list[SpaceResult]:
+    """Check each space, logging one line each; `deadline` is when the checks must stop."""
+    settings = invocation.settings
+    gateway = gateway_for(settings)
+    pacer = Pacer(settings.healthcheck_rate_per_second, invocation.clock)
+    checks = _CheckBudget(invocation, deadline)
+    min_attempt_s = settings.min_attempt_ms / 1000
+    results: list[SpaceResult] = []
+    for spec in specs:
+        if deadline.remaining() - pacer.time_to_next() < min_attempt_s:
+            result = unchecked(spec)
+        else:
+            outcome = gateway.query_bind_waba(
+                spec.cust_space_id, isv_codes[spec], checks, before_attempt=lambda: pacer.wait(deadline)
+            )
+            result = result_of(spec, outcome)
+        level = logging.INFO if result.verdict == "healthy" else logging.WARNING
+        log_event("healthcheck.space", level, **result.to_json())
+        results.append(result)
+    return results
+
+
+class _CheckBudget:
+    """The invocation's credentials with the checks' own deadline, earlier than the invocation's."""
+
+    def __init__(self, invocation: Invocation[HealthcheckSettings], deadline: Deadline) -> None:
+        self.credentials = invocation.credentials
+        self.deadline = deadline

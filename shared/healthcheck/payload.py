@@ -1,0 +1,109 @@
+"""What the timer asks to check: its payload, else HEALTHCHECK_SPACES, validated.
+
+Example:
+    >>> parse_spaces('{"spaces": [{"custSpaceId": "demo-approved"}]}', "The timer payload")[0].cust_space_id
+    'demo-approved'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.events import MalformedEvent, decode_event
+from shared.healthcheck.settings import HealthcheckSettings
+from shared.models import SAFE_ID_PATTERN
+from shared.settings import split_list
+
+MAX_SPACES = 1000
+
+
+class InvalidHealthcheck(Exception):
+    """The payload or the settings do not say what to check; the invocation fails."""
+
+
+class SpaceSpec(BaseModel):
+    """One space to check; an IsvCode itself is refused here, only a reference to one in settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cust_space_id: str = Field(alias="custSpaceId", min_length=1, max_length=64, pattern=SAFE_ID_PATTERN)
+    expected_waba_id: str | None = Field(
+        None, alias="expectedWabaId", min_length=1, max_length=64, pattern=SAFE_ID_PATTERN
+    )
+    isv_code_ref: str | None = Field(None, alias="isvCodeRef", min_length=1, max_length=64, pattern=SAFE_ID_PATTERN)
+
+
+class CheckList(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spaces: list[SpaceSpec] = Field(min_length=1, max_length=MAX_SPACES)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """The timer event's own fields, reported with the summary."""
+
+    time: str | None
+    name: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"triggerTime": self.time, "triggerName": self.name}
+
+
+def read_event(event: object, settings: HealthcheckSettings) -> tuple[Trigger, list[SpaceSpec]]:
+    """The timer event and the spaces it names: its payload, else HEALTHCHECK_SPACES."""
+    try:
+        document = decode_event(event)
+    except MalformedEvent as malformed:
+        raise InvalidHealthcheck(str(malformed)) from None
+    if not isinstance(document, dict):
+        raise InvalidHealthcheck("The event is not a timer trigger's event.")
+    trigger = Trigger(_text(document.get("triggerTime")), _text(document.get("triggerName")))
+    payload = document.get("payload")
+    if isinstance(payload, str) and payload.strip():
+        return trigger, parse_spaces(payload, "The timer payload")
+    if payload not in (None, ""):
+        raise InvalidHealthcheck("The timer payload must be a string of JSON.")
+    if settings.healthcheck_spaces:
+        return trigger, parse_spaces(settings.healthcheck_spaces, "HEALTHCHECK_SPACES")
+    raise InvalidHealthcheck("Nothing to check: the timer has no payload and HEALTHCHECK_SPACES is not set.")
+
+
+def parse_spaces(text: str, source: str) -> list[SpaceSpec]:
+    """`{"spaces": [...]}`, a bare list of the same, or (in settings) comma-separated space ids."""
+    stripped = text.strip()
+    if stripped.startswith(("{", "[")):
+        try:
+            document = json.loads(stripped)
+        except ValueError:
+            raise InvalidHealthcheck(f"{source} is not valid JSON.") from None
+    elif source == "HEALTHCHECK_SPACES":
+        ids = split_list(stripped)
+        document = [{"custSpaceId": space} for space in ids] if isinstance(ids, tuple) else ids
+    else:
+        raise InvalidHealthcheck(f"{source} is not JSON.")
+    if isinstance(document, list):
+        document = {"spaces": document}
+    try:
+        return CheckList.model_validate(document).spaces
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidHealthcheck(f"{source} is malformed at {where or 'the top'}: {first['msg']}.") from None
+
+
+def isv_codes_for(specs: list[SpaceSpec], settings: HealthcheckSettings) -> dict[SpaceSpec, str | None]:
+    """The IsvCode to send for each space: the one its reference names, else the server-side one."""
+    known = settings.isv_codes
+    unknown = sorted({s.isv_code_ref for s in specs if s.isv_code_ref and s.isv_code_ref not in known})
+    if unknown:
+        raise InvalidHealthcheck(f"No IsvCode in HEALTHCHECK_ISV_CODES for: {', '.join(unknown)}.")
+    return {spec: known[spec.isv_code_ref] if spec.isv_code_ref else settings.isv_code() for spec in specs}
+
+
+def _text(value: object) -> str | None:
+    return value[:200] if isinstance(value, str) else None

@@ -1,0 +1,103 @@
+"""The run's summary, and the alert that carries it to a webhook.
+
+Results stay typed to here; they become JSON only for the log, the returned summary and the alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from shared import alerts
+from shared.healthcheck.payload import Trigger
+from shared.healthcheck.settings import HealthcheckSettings
+from shared.healthcheck.verdicts import VERDICTS, SpaceResult
+from shared.invocation import retry_logger
+from shared.logs import log_event
+from shared.retry import Deadline
+
+MAX_PROBLEMS_IN_MESSAGE = 30
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    sent: bool
+    reason: str | None = None
+    status: int | None = None
+    attempts: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        fields = {"sent": self.sent, "reason": self.reason, "status": self.status, "attempts": self.attempts}
+        return {name: value for name, value in fields.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Summary:
+    trigger: Trigger
+    results: tuple[SpaceResult, ...]
+    duration_ms: int
+    alert: AlertOutcome | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(result.verdict for result in self.results)
+        return {verdict: counted.get(verdict, 0) for verdict in VERDICTS}
+
+    @property
+    def problems(self) -> list[SpaceResult]:
+        return [result for result in self.results if result.alarming]
+
+    @property
+    def alarming(self) -> bool:
+        return bool(self.problems)
+
+    def to_json(self, *, spaces: bool = True) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            **self.trigger.to_json(),
+            "total": len(self.results),
+            "counts": self.counts,
+            "alarming": self.alarming,
+            "durationMs": self.duration_ms,
+        }
+        if spaces:
+            document["spaces"] = [result.to_json() for result in self.results]
+        if self.alert is not None:
+            document["alert"] = self.alert.to_json()
+        return document
+
+
+def send_alert(summary: Summary, settings: HealthcheckSettings, deadline: Deadline) -> AlertOutcome:
+    """Send the alert if a webhook is set; a failure is logged and reported, never lost."""
+    if settings.alert_webhook_url is None:
+        return AlertOutcome(False, reason="ALERT_WEBHOOK_URL is not set.")
+    secret = settings.alert_webhook_secret.get_secret_value() if settings.alert_webhook_secret else None
+    outcome = alerts.send(
+        settings.alert_webhook_url.get_secret_value(),
+        alert_body(summary, settings.alert_webhook_format),
+        deadline,
+        secret=secret if settings.alert_webhook_format == "dingtalk" else None,
+        timeout_s=settings.alert_webhook_timeout_ms / 1000,
+        on_retry=retry_logger("alert.retry"),
+    )
+    if outcome.error is not None:
+        failed = outcome.error
+        log_event("healthcheck.alert_failed", logging.ERROR, errorCode=failed.code, reason=failed.message)
+        return AlertOutcome(False, reason=failed.message, attempts=outcome.attempts)
+    return AlertOutcome(True, status=outcome.unwrap(), attempts=outcome.attempts)
+
+
+def alert_body(summary: Summary, alert_format: alerts.AlertFormat) -> dict[str, Any]:
+    problems = summary.problems
+    if alert_format == "json":
+        return {
+            "source": "waba-healthcheck",
+            **summary.to_json(spaces=False),
+            "problems": [result.to_json() for result in problems],
+        }
+    title = f"WABA health check: {len(problems)} of {len(summary.results)} spaces need attention"
+    lines = [f"- **{r.cust_space_id}**: {r.verdict}, {r.reason}" for r in problems[:MAX_PROBLEMS_IN_MESSAGE]]
+    lines.append("")
+    lines.append(", ".join(f"{verdict} {count}" for verdict, count in summary.counts.items()))
+    return alerts.dingtalk_message(title, lines)

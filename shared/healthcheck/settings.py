@@ -1,0 +1,59 @@
+"""The timer function's settings: those of every function, and what to check and whom to tell."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import Field, SecretStr, TypeAdapter, field_validator
+
+from shared import alerts
+from shared.settings import CamsSettings
+
+_ISV_CODE_MAP = TypeAdapter(dict[str, str])
+
+
+class HealthcheckSettings(CamsSettings):
+    """HEALTHCHECK_* and ALERT_WEBHOOK_*, beside the settings of every function."""
+
+    healthcheck_spaces: str | None = Field(None, alias="HEALTHCHECK_SPACES")
+    # A JSON object of reference to IsvCode; kept as one secret string so that the settings stay
+    # hashable (the CAMS gateway is cached by them), checked once per instance like any setting.
+    healthcheck_isv_codes: SecretStr | None = Field(None, alias="HEALTHCHECK_ISV_CODES")
+    healthcheck_rate_per_second: float = Field(5.0, alias="HEALTHCHECK_RATE_PER_SECOND", gt=0, le=10)
+    healthcheck_fail_on_unhealthy: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_UNHEALTHY")
+    alert_webhook_url: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_URL")
+    alert_webhook_format: alerts.AlertFormat = Field("json", alias="ALERT_WEBHOOK_FORMAT")
+    alert_webhook_secret: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_SECRET")
+    alert_webhook_timeout_ms: int = Field(3000, alias="ALERT_WEBHOOK_TIMEOUT_MS", ge=100, le=30_000)
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("healthcheck_isv_codes")
+    @classmethod
+    def _isv_code_map(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _ISV_CODE_MAP.validate_json(value.get_secret_value())
+        return value
+
+    @cached_property
+    def isv_codes(self) -> dict[str, str]:
+        if self.healthcheck_isv_codes is None:
+            return {}
+        return _ISV_CODE_MAP.validate_json(self.healthcheck_isv_codes.get_secret_value())
+
+    def secrets(self) -> list[str]:
+        """Also the IsvCodes, the webhook's URL and its query values (its token), and the signing secret."""
+        found = [*super().secrets(), *self.isv_codes.values()]
+        if self.alert_webhook_url is not None:
+            url = self.alert_webhook_url.get_secret_value()
+            found.append(url)
+            found.extend(value for _, value in parse_qsl(urlsplit(url).query))
+        if self.alert_webhook_secret is not None:
+            found.append(self.alert_webhook_secret.get_secret_value())
+        return found

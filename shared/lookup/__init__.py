@@ -1,0 +1,1 @@
+"""The HTTP function: which WABA is bound to a CAMS customer space."""

@@ -1,0 +1,20 @@
+"""The HTTP function's settings: those of every function, and who may call it how."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from shared.settings import CamsSettings, split_list
+
+
+class LookupSettings(CamsSettings):
+    """ALLOW_CALLER_ISV_CODE and CORS_ALLOWED_ORIGINS, beside the settings of every function."""
+
+    allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")
+    cors_allowed_origins: tuple[str, ...] = Field((), alias="CORS_ALLOWED_ORIGINS")
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        origins = split_list(value)
+        return tuple(origin.rstrip("/") for origin in origins) if isinstance(origins, tuple) else origins
