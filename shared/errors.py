@@ -13,11 +13,18 @@ from typing import Any, ClassVar
 
 
 class ServiceError(Exception):
-    """Base of every answerable failure; `message` is safe to show to the caller."""
+    """Base of every answerable failure; `message` is safe to show to the caller.
+
+    Each subclass names its HTTP status (and whether CAMS may be asked again); its code is its name.
+    """
 
     status: ClassVar[int] = 500
     code: ClassVar[str] = "InternalError"
     retryable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, *, status: int = 500, retryable: bool = False) -> None:
+        super().__init_subclass__()
+        cls.status, cls.code, cls.retryable = status, cls.__name__, retryable
 
     def __init__(
         self,
@@ -44,37 +51,35 @@ class ServiceError(Exception):
         return {"error": error}
 
 
-class InvalidParameter(ServiceError):
-    status, code = 400, "InvalidParameter"
+class InvalidParameter(ServiceError, status=400):
+    """A query parameter breaks its rules (`parameter` names it), or CAMS refused the parameters."""
 
 
-class InvalidRequest(ServiceError):
-    status, code = 400, "InvalidRequest"
+class InvalidRequest(ServiceError, status=400):
+    """The event is not an FC3 HTTP event: not JSON, or no method."""
 
 
-class OriginNotAllowed(ServiceError):
-    status, code = 403, "OriginNotAllowed"
+class OriginNotAllowed(ServiceError, status=403):
+    """A CORS preflight from an origin not in CORS_ALLOWED_ORIGINS."""
 
 
-class NotFound(ServiceError):
-    status, code = 404, "NotFound"
+class NotFound(ServiceError, status=404):
+    """No such route."""
 
 
-class WabaNotBound(ServiceError):
-    status, code = 404, "WabaNotBound"
+class WabaNotBound(ServiceError, status=404):
+    """The space exists but no WABA is bound to it: CAMS answered an empty `Data`."""
 
 
-class SpaceNotFound(ServiceError):
+class SpaceNotFound(ServiceError, status=404):
     """The customer space is not this account's (or the IsvCode does not match it).
 
     Answered as 404 rather than 403 so that callers cannot probe which spaces exist elsewhere.
     """
 
-    status, code = 404, "SpaceNotFound"
 
-
-class MethodNotAllowed(ServiceError):
-    status, code = 405, "MethodNotAllowed"
+class MethodNotAllowed(ServiceError, status=405):
+    """A method the route does not take; `Allow` lists those it does."""
 
     def __init__(self, message: str, *, allow: str) -> None:
         super().__init__(message)
@@ -84,43 +89,39 @@ class MethodNotAllowed(ServiceError):
         return {"allow": self.allow}
 
 
-class Throttled(ServiceError):
-    status, code, retryable = 429, "Throttled", True
+class Throttled(ServiceError, status=429, retryable=True):
+    """CAMS still throttled after the retries; `Retry-After` says when to come back."""
 
     def headers(self) -> dict[str, str]:
         return {"retry-after": str(max(1, math.ceil(self.retry_after_s or 1)))}
 
 
-class InternalError(ServiceError):
-    status, code = 500, "InternalError"
+class InternalError(ServiceError, status=500):
+    """A bug: logged with its type, never a traceback in the answer."""
 
 
-class ConfigurationError(ServiceError):
-    status, code = 500, "ConfigurationError"
+class ConfigurationError(ServiceError, status=500):
+    """A setting is invalid; the message names the variable, never its value."""
 
 
-class UpstreamMisconfigured(ServiceError):
+class UpstreamMisconfigured(ServiceError, status=502):
     """CAMS refused the function itself: its role, subscription, signature or credentials."""
 
-    status, code = 502, "UpstreamMisconfigured"
+
+class UpstreamBadResponse(ServiceError, status=502):
+    """CAMS answered something unreadable: not JSON, or a WABA without an id."""
 
 
-class UpstreamBadResponse(ServiceError):
-    status, code = 502, "UpstreamBadResponse"
-
-
-class UpstreamError(ServiceError):
+class UpstreamError(ServiceError, status=502):
     """CAMS answered with an error this package does not know."""
 
-    status, code = 502, "UpstreamError"
+
+class UpstreamUnavailable(ServiceError, status=503, retryable=True):
+    """CAMS answered 5xx, or could not be reached, after the retries."""
 
 
-class UpstreamUnavailable(ServiceError):
-    status, code, retryable = 503, "UpstreamUnavailable", True
-
-
-class UpstreamTimeout(ServiceError):
-    status, code, retryable = 504, "UpstreamTimeout", True
+class UpstreamTimeout(ServiceError, status=504, retryable=True):
+    """CAMS did not answer before the function's deadline."""
 
 
 ERROR_TABLE: tuple[type[ServiceError], ...] = (

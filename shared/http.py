@@ -46,11 +46,9 @@ def parse_http_event(event: object) -> HttpRequest:
     Raises InvalidRequest for anything that is not such an event.
     """
     try:
-        document = decode_event(event)
+        document = decode_event(event, "an FC3 HTTP event")
     except MalformedEvent as malformed:
         raise InvalidRequest(str(malformed)) from None
-    if not isinstance(document, dict):
-        raise InvalidRequest("The event is not an FC3 HTTP event.")
     http = _mapping(_mapping(document.get("requestContext")).get("http"))
     method = http.get("method")
     if not isinstance(method, str) or not method.strip():

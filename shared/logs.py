@@ -9,7 +9,7 @@ Every line carries the fields bound by `log_context` (the FC request id, and lat
 RequestId). Secrets registered there, and any field whose name looks like a credential, are
 replaced by `***` in the finished line, whatever path they took into it. This package's lines are
 written to stdout directly rather than through `logging`, whose records cost more than the whole
-line here; the records of the SDK, urllib3 and tenacity reach the same lines through a handler.
+line here; the records of the SDK and urllib3 reach the same lines through a handler.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _is_sensitive(name: str) -> bool:
 
 
 _level = logging.INFO
-LIBRARY_LOGGERS = ("alibabacloud_credentials", "alibabacloud_tea_openapi", "darabonba", "urllib3", "tenacity", "shared")
+LIBRARY_LOGGERS = ("alibabacloud_credentials", "alibabacloud_tea_openapi", "darabonba", "urllib3", "shared")
 """Loggers of the SDK and of the libraries it and this package use, routed into the JSON stream."""
 
 

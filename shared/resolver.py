@@ -7,6 +7,7 @@ Example:
     ... def ping(request, invocation):
     ...     return Reply.json(200, {"pong": True})
     >>> app.resolve(b'{"requestContext": {"http": {"method": "GET", "path": "/ping"}}}', None)["body"]
+    {"time": ..., "event": "request", ..., "route": "/ping", "method": "GET", "outcome": "ok", "status": 200, ...}
     '{"pong":true}'
 
 No library parses FC3 events, and the frameworks that could be bent to it cost more at import than

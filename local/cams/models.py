@@ -71,9 +71,22 @@ class CamsBackend:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
+        self.cancelled = threading.Event()
         self.reset()
 
-    def reset(self) -> None:
+    def answering(self) -> AnswerScope:
+        """Count a request in flight while it is answered, so that `reset()` can wait for it."""
+        return AnswerScope(self)
+
+    def reset(self, drain_s: float = 5.0) -> None:
+        """Forget everything, once the requests still in flight (a delayed one, say) are answered:
+        a request of one test must never meet the state of the next."""
+        self.cancelled.set()  # scripted delays end now
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=drain_s)
+        self.cancelled.clear()
         with self._lock:
             self.accounts: dict[str, Account] = {}
             self.identities: dict[str, Identity] = {}
@@ -150,6 +163,15 @@ class CamsBackend:
         with self._lock:
             return self.faults.popleft() if self.faults else None
 
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def _leave(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
     def record(self, entry: JournalEntry) -> None:
         with self._lock:
             self.journal.append(entry)
@@ -166,3 +188,16 @@ class CamsBackend:
         if space is None or (space.isv_code is not None and space.isv_code != isv_code):
             raise exceptions.resource_not_owned()
         return dict(space.waba or {})
+
+
+class AnswerScope:
+    """`with backend.answering():` around the answer to one request."""
+
+    def __init__(self, backend: CamsBackend) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> None:
+        self.backend._enter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.backend._leave()

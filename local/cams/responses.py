@@ -32,6 +32,10 @@ class CamsResponses:
         self.backend = backend
 
     def dispatch(self, request: Request) -> Response:
+        with self.backend.answering():
+            return self._dispatch(request)
+
+    def _dispatch(self, request: Request) -> Response:
         headers = {name.lower(): value for name, value in request.headers.items()}
         entry = JournalEntry(
             at=time.time(),
@@ -86,7 +90,7 @@ class CamsResponses:
     def _apply(self, fault: Fault, request: Request, request_id: str) -> Response | None:
         """The answer a scripted fault gives; None lets the call go on (after a delay)."""
         if fault.kind == "delay":
-            time.sleep(fault.seconds)
+            self.backend.cancelled.wait(fault.seconds)
             return None
         if fault.kind == "garbage":
             return Response("<html><body>502 Bad Gateway</body></html>", status=200, content_type="text/html")

@@ -57,11 +57,9 @@ class Trigger:
 def read_event(event: object, settings: HealthcheckSettings) -> tuple[Trigger, list[SpaceSpec]]:
     """The timer event and the spaces it names: its payload, else HEALTHCHECK_SPACES."""
     try:
-        document = decode_event(event)
+        document = decode_event(event, "a timer trigger's event")
     except MalformedEvent as malformed:
         raise InvalidHealthcheck(str(malformed)) from None
-    if not isinstance(document, dict):
-        raise InvalidHealthcheck("The event is not a timer trigger's event.")
     trigger = Trigger(_text(document.get("triggerTime")), _text(document.get("triggerName")))
     payload = document.get("payload")
     if isinstance(payload, str) and payload.strip():

@@ -30,11 +30,11 @@ class SpaceResult:
     cust_space_id: str
     verdict: Verdict
     reason: str
+    attempts: int = 0
     waba_id: str | None = None
     account_review_status: str | None = None
     error_code: str | None = None
     cams_request_id: str | None = None
-    attempts: int = 0
 
     @property
     def alarming(self) -> bool:

@@ -102,6 +102,7 @@ def test_the_client_is_rebuilt_when_sts_credentials_rotate(lookup: Any, cams: Fa
     ]
 
 
+@pytest.mark.slow
 def test_the_default_chain_is_used_without_context_or_environment_credentials(cams: FakeCams, tmp_path: Path) -> None:
     # The chain reads its environment when imported, so it runs in a process of its own.
     profile = tmp_path / "credentials"

@@ -10,8 +10,9 @@ import pytest
 import requests
 from alibabacloud_cams20200606 import models
 from alibabacloud_cams20200606.client import Client
-from alibabacloud_tea_openapi.exceptions import ClientException
+from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.utils_models import Config
+from darabonba.exceptions import UnretryableException
 from darabonba.runtime import RuntimeOptions
 
 from local.cams import FakeCams
@@ -144,9 +145,9 @@ def test_scripts_run_in_order_and_the_journal_records_each_call(cams: FakeCams) 
     cams.fail_next(1, code="InternalError")
     cams.garbage_next(1)
 
-    with pytest.raises(Exception, match="InternalError"):
+    with pytest.raises(ServerException, match="InternalError"):
         query(client)
-    with pytest.raises(Exception, match="json"):
+    with pytest.raises(UnretryableException, match="json"):
         query(client)
     assert query(client).code == "OK"
 
@@ -163,3 +164,16 @@ def test_reset_forgets_everything(cams: FakeCams) -> None:
     assert cams.journal == []
     assert cams.backend.faults == type(cams.backend.faults)()
     assert cams.backend.accounts == {}
+
+
+def test_a_bug_in_the_fake_fails_the_test_that_met_it(cams: FakeCams, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> dict[str, object]:
+        raise RuntimeError("a bug in the fake")
+
+    monkeypatch.setattr(cams.backend, "query_bind_waba", broken)
+    with pytest.raises(UnretryableException):  # werkzeug's HTML 500, which the SDK cannot parse
+        query(sdk(cams))
+
+    with pytest.raises(RuntimeError, match="a bug in the fake"):
+        cams.reset()
+    cams.reset()  # raised once, then forgotten

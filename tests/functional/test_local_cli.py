@@ -20,6 +20,7 @@ import pytest
 from local.emulator import ROOT
 
 EVENTS = ROOT / "events"
+pytestmark = pytest.mark.slow  # each test starts `make serve` or `python -m local` in a process of its own
 
 
 def free_port() -> int:

@@ -89,6 +89,7 @@ def test_unknown_paths_and_methods_are_json_errors(lookup: Any, method: str, pat
 
 def test_a_trailing_slash_reaches_the_same_route(lookup: Any, cams: FakeCams) -> None:
     assert get(lookup, "/waba/", "custSpaceId=demo-approved").status == 200
+    assert [c.query for c in cams.calls()] == [{"CustSpaceId": "demo-approved"}]
 
 
 @pytest.mark.parametrize(
@@ -126,6 +127,7 @@ def test_isv_code_from_the_caller_is_used_when_allowed(lookup: Any, cams: FakeCa
     env.setenv("ALLOW_CALLER_ISV_CODE", "true")
 
     assert get(lookup, "/waba", "custSpaceId=demo-isv&isvCode=demo-isv-code-0001").status == 200
+    assert cams.calls()[0].query == {"CustSpaceId": "demo-isv", "IsvCode": "demo-isv-code-0001"}
     bad = get(lookup, "/waba", "custSpaceId=demo-isv&isvCode=" + "x" * 129)
     assert (bad.status, bad.body["error"]["parameter"]) == (400, "isvCode")
 
@@ -139,6 +141,7 @@ def test_the_server_side_isv_code_is_sent(lookup: Any, cams: FakeCams, env: Env)
 
 def test_unknown_query_parameters_are_ignored(lookup: Any, cams: FakeCams) -> None:
     assert get(lookup, "/waba", "custSpaceId=demo-approved&_=1732600000").status == 200
+    assert [c.query for c in cams.calls()] == [{"CustSpaceId": "demo-approved"}]
 
 
 def test_event_as_str_and_as_dict_are_accepted(lookup: Any, cams: FakeCams) -> None:

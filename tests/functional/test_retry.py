@@ -25,6 +25,7 @@ def test_throttled_then_success(lookup: Any, cams: FakeCams, capsys: pytest.Capt
     assert lines[-1]["attempts"] == 3
 
 
+@pytest.mark.slow
 def test_throttling_retry_after_is_honoured(lookup: Any, cams: FakeCams, capsys: pytest.CaptureFixture[str]) -> None:
     cams.fail_next(1, code="Throttling.User", retry_after_ms=300)
 
@@ -36,6 +37,7 @@ def test_throttling_retry_after_is_honoured(lookup: Any, cams: FakeCams, capsys:
     assert retry["delayMs"] >= 300
 
 
+@pytest.mark.slow
 def test_a_read_timeout_is_retried(lookup: Any, cams: FakeCams, env: Env) -> None:
     env.setenv("CAMS_READ_TIMEOUT_MS", "300")
     cams.delay_next(1, seconds=1.0)
@@ -50,8 +52,10 @@ def test_a_dropped_connection_is_retried(lookup: Any, cams: FakeCams) -> None:
     cams.drop_next(1)
 
     assert get(lookup, "/waba", "custSpaceId=demo-approved").status == 200
+    assert [c.code for c in cams.calls()] == [None, "OK"], "the dropped call was answered by nothing"
 
 
+@pytest.mark.slow
 def test_the_deadline_is_respected(lookup: Any, cams: FakeCams) -> None:
     cams.delay_next(5, seconds=3.0)
     started = time.monotonic()
@@ -64,6 +68,7 @@ def test_the_deadline_is_respected(lookup: Any, cams: FakeCams) -> None:
     assert len(cams.calls()) == 1, "no retry starts that cannot finish"
 
 
+@pytest.mark.slow
 def test_no_retry_starts_when_its_backoff_would_pass_the_deadline(lookup: Any, cams: FakeCams) -> None:
     cams.fail_next(3, code="ServiceUnavailable", retry_after_ms=1400)
     started = time.monotonic()
@@ -75,6 +80,7 @@ def test_no_retry_starts_when_its_backoff_would_pass_the_deadline(lookup: Any, c
     assert time.monotonic() - started < 1.0, "it does not sleep into a retry it cannot make"
 
 
+@pytest.mark.slow
 def test_throttled_near_the_deadline_says_when_to_come_back(lookup: Any, cams: FakeCams) -> None:
     cams.fail_next(3, code="Throttling.Api", retry_after_ms=2500)
 
