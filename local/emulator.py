@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +37,10 @@ FORBIDDEN_RESPONSE_HEADERS = frozenset(
 )
 
 Handler = Callable[[Any, Any], Any]
+MAX_BODY_BYTES = 32 * 2**20
+MAX_PATH_AND_QUERY = 4 * 1024
+MAX_HEADER_BYTES = 8 * 1024
+"""FC's limits on an HTTP trigger's synchronous request (fc3.md): body, path plus query, headers."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +252,20 @@ def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 9000) -> Thre
 
         def _handle(self) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("content-length") or 0)
+            if len(self.path) > MAX_PATH_AND_QUERY:
+                self.send_error(414, "The path and query are longer than 4 KB.")
+                return
+            if sum(len(k) + len(v) for k, v in self.headers.items()) > MAX_HEADER_BYTES:
+                self.send_error(431, "The headers are larger than 8 KB.")
+                return
+            length_header = (self.headers.get("content-length") or "0").strip()
+            if not length_header.isdigit():
+                self.send_error(400, "Content-Length is not a number.")
+                return
+            length = int(length_header)
+            if length > MAX_BODY_BYTES:
+                self.send_error(413, "The request body is too large.")
+                return
             body = self.rfile.read(length) if length else b""
             headers = {k: ", ".join(self.headers.get_all(k) or []) for k in dict.fromkeys(self.headers.keys())}
             request_id = str(uuid.uuid4())
@@ -280,6 +298,25 @@ def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 9000) -> Thre
                 self.wfile.write(payload)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """What FC's gateway answers for a request it cannot hand to the function: JSON, no traceback."""
+            payload = json.dumps({"Code": HTTPStatus(code).phrase.replace(" ", ""), "Message": message or ""}).encode()
+            self.log_error("gateway answered %d", code)
+            self.send_response(code)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            # The path and the parameters' names only: a query value may be a secret (an isvCode).
+            url = urlsplit(getattr(self, "path", ""))
+            names = ",".join(dict.fromkeys(name for name, _ in parse_qsl(url.query, keep_blank_values=True)))
+            self.log_message("%s %s%s %s", self.command, url.path[:200], f" ?{names[:200]}" if names else "", code)
 
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"emulator: {self.address_string()} {format % args}\n")

@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+MAX_DEPTH = 32
+"""Objects and arrays nest at most this deep in an event: no trigger sends more than a few levels."""
+
 
 class MalformedEvent(ValueError):
     """The event is not UTF-8 JSON; the message says which, and never echoes the event."""
@@ -33,6 +36,25 @@ def decode_event(event: object, what: str) -> dict[str, Any]:
             event = json.loads(event) if event.strip() else {}
         except ValueError:
             raise MalformedEvent("The event is not JSON.") from None
+        except RecursionError:
+            raise MalformedEvent(f"The event nests deeper than {MAX_DEPTH} levels.") from None
     if not isinstance(event, dict):
         raise MalformedEvent(f"The event is not {what}.")
+    if _depth(event) > MAX_DEPTH:
+        raise MalformedEvent(f"The event nests deeper than {MAX_DEPTH} levels.")
     return event
+
+
+def _depth(document: object) -> int:
+    """How deep objects and arrays nest, counted without recursion (the input may be hostile)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -57,12 +57,26 @@ def parse_http_event(event: object) -> HttpRequest:
     if not isinstance(path, str):
         raw_path = document.get("rawPath")
         path = unquote(raw_path) if isinstance(raw_path, str) else "/"
-    return HttpRequest(
+    request = HttpRequest(
         method=method.strip().upper(),
         path=path or "/",
         headers={k.lower(): v for k, v in _strings(document.get("headers")).items()},
         query=_strings(document.get("queryParameters")),
     )
+    if not _encodable(request.method, request.path, *request.headers.items(), *request.query.items()):
+        raise InvalidRequest("The request holds text that is not valid Unicode.")
+    return request
+
+
+def _encodable(*texts: str | tuple[str, str]) -> bool:
+    """Whether every text encodes as UTF-8: a lone surrogate does not, and must reach no log line."""
+    try:
+        for text in texts:
+            for part in (text,) if isinstance(text, str) else text:
+                part.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

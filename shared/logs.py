@@ -149,7 +149,10 @@ def log_event(event: str, level: int = logging.INFO, error: BaseException | None
         **fields,
     }
     line = scrub(json.dumps(_redact_names(document), default=str, ensure_ascii=False))
-    sys.stdout.write(line + "\n")
+    try:
+        sys.stdout.write(line + "\n")
+    except UnicodeEncodeError:  # a lone surrogate that no check caught must not lose the line
+        sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
     sys.stdout.flush()
 
 

@@ -2,7 +2,7 @@
 
 Example:
     >>> from shared.settings import CamsSettings
-    >>> app = HttpApp(CamsSettings, allowed_origins=lambda settings: ())
+    >>> app = HttpApp(CamsSettings, allowed_origins=lambda: ())
     >>> @app.get("/ping")
     ... def ping(request, invocation):
     ...     return Reply.json(200, {"pong": True})
@@ -84,12 +84,12 @@ Route = Callable[[HttpRequest, Invocation[Any]], Reply]
 
 
 class HttpApp(Generic[S]):
-    """The routes of one HTTP function, with its settings model and the CORS allow-list they hold."""
+    """The routes of one HTTP function, its settings model, and where its CORS allow-list comes from."""
 
     def __init__(
         self,
         settings_model: type[S],
-        allowed_origins: Callable[[S], tuple[str, ...]],
+        allowed_origins: Callable[[], tuple[str, ...]],
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings_model = settings_model
@@ -111,7 +111,7 @@ class HttpApp(Generic[S]):
         """The FC3 HTTP response to `event`: never a traceback, never an exception."""
         with begin(context, self.settings_model, self.clock) as invocation:
             request, reply = self._reply(event, invocation)
-            extra = self._cors(request, invocation) if request is not None else {}
+            extra = self._cors(request) if request is not None else {}
             self._log(request, reply, invocation)
             return reply.render(invocation.request_id, extra)
 
@@ -134,23 +134,23 @@ class HttpApp(Generic[S]):
             raise NotFound(f"No route for {path[:100]}.")
         allow = ", ".join([*methods, "OPTIONS"])
         if request.method == "OPTIONS":
-            return self._options(request, invocation, allow)
+            return self._options(request, allow)
         route = methods.get(request.method)
         if route is None:
             raise MethodNotAllowed(f"{request.method[:16]} is not allowed here; use {allow}.", allow=allow)
         return route(request, invocation)
 
-    def _options(self, request: HttpRequest, invocation: Invocation[S], allow: str) -> Reply:
+    def _options(self, request: HttpRequest, allow: str) -> Reply:
         if not request.is_preflight:
             return Reply(204, headers={"allow": allow})
-        allowed = self.allowed_origins(invocation.settings)
+        allowed = self.allowed_origins()
         if allowed_origin(request.origin, allowed) is None:
             raise OriginNotAllowed("This origin may not call this endpoint.")
         return Reply(204, headers=preflight_headers(request, allowed, allow))
 
-    def _cors(self, request: HttpRequest, invocation: Invocation[S]) -> dict[str, str]:
+    def _cors(self, request: HttpRequest) -> dict[str, str]:
         try:
-            return cors_headers(request.origin, self.allowed_origins(invocation.settings))
+            return cors_headers(request.origin, self.allowed_origins())
         except ConfigurationError:
             return {}
 

@@ -57,8 +57,9 @@ class CamsSettings(BaseModel):
 
 
 S = TypeVar("S", bound=CamsSettings)
+M = TypeVar("M", bound=BaseModel)
 
-_instance_settings: dict[type[CamsSettings], CamsSettings] = {}
+_instance_settings: dict[type[BaseModel], BaseModel] = {}
 
 
 def env_names(model: type[BaseModel]) -> tuple[str, ...]:
@@ -73,7 +74,7 @@ def split_list(value: object) -> object:
     return value
 
 
-def load_settings(model: type[S], environ: Mapping[str, str]) -> S:
+def load_settings(model: type[M], environ: Mapping[str, str]) -> M:
     """Validate the variables `model` reads from `environ`; an empty variable counts as unset.
 
     Raises ConfigurationError naming each bad variable, never echoing its value.
@@ -86,7 +87,7 @@ def load_settings(model: type[S], environ: Mapping[str, str]) -> S:
         raise ConfigurationError(f"Invalid function settings: {problems}") from None
 
 
-def current_settings(model: type[S]) -> S:
+def current_settings(model: type[M]) -> M:
     """This instance's settings of `model`, validated on first use: FC fixes the environment per instance.
 
     A bad setting is not kept, so each invocation answers ConfigurationError until it is fixed.

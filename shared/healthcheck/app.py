@@ -18,8 +18,15 @@ from shared.cams import warm_up
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.errors import ConfigurationError
 from shared.healthcheck.checks import check_spaces
-from shared.healthcheck.payload import InvalidHealthcheck, SpaceSpec, Trigger, isv_codes_for, read_event
-from shared.healthcheck.report import Summary, send_alert
+from shared.healthcheck.payload import (
+    InvalidHealthcheck,
+    SpaceSpec,
+    Trigger,
+    isv_codes_for,
+    read_event,
+    rotation_start,
+)
+from shared.healthcheck.report import Coverage, Summary, send_alert
 from shared.healthcheck.settings import HealthcheckSettings
 from shared.invocation import Invocation, begin
 from shared.logs import log_event
@@ -47,9 +54,9 @@ class HealthcheckApp:
             # One line per space is logged already; the summary line carries the counts.
             log_event("healthcheck.summary", level, **summary.to_json(spaces=False))
             if summary.alarming and invocation.settings.healthcheck_fail_on_unhealthy:
-                problems = [result.cust_space_id for result in summary.problems]
+                problems = [f"{result.cust_space_id} ({result.verdict})" for result in summary.problems]
                 raise HealthcheckFailed(
-                    f"{len(problems)} of {len(summary.results)} customer spaces are unhealthy or in error: "
+                    f"{len(problems)} of {len(summary.results)} customer spaces need attention: "
                     + ", ".join(problems[:20])
                 )
             return summary.to_json()
@@ -77,8 +84,12 @@ def _check_and_alert(
     invocation: Invocation[HealthcheckSettings],
 ) -> Summary:
     settings = invocation.settings
-    results = check_spaces(specs, isv_codes, invocation, _checks_deadline(invocation))
-    summary = Summary(trigger, tuple(results), round(invocation.elapsed_ms()))
+    start = rotation_start(trigger, len(specs))
+    rotated = check_spaces(specs[start:] + specs[:start], isv_codes, invocation, _checks_deadline(invocation))
+    results = rotated[len(specs) - start :] + rotated[: len(specs) - start]  # reported in the list's order
+    checked = sum(1 for result in results if result.verdict != "unchecked")
+    coverage = Coverage(start, checked, len(specs))
+    summary = Summary(trigger, tuple(results), round(invocation.elapsed_ms()), coverage, settings.alarming_verdicts)
     if summary.alarming:
         summary = replace(summary, alert=send_alert(summary, settings, invocation.deadline))
     return replace(summary, duration_ms=round(invocation.elapsed_ms()))

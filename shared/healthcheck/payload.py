@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -19,6 +20,7 @@ from shared.models import SAFE_ID_PATTERN
 from shared.settings import split_list
 
 MAX_SPACES = 1000
+GOLDEN_RATIO = (5**0.5 - 1) / 2
 
 
 class InvalidHealthcheck(Exception):
@@ -103,5 +105,30 @@ def isv_codes_for(specs: list[SpaceSpec], settings: HealthcheckSettings) -> dict
     return {spec: known[spec.isv_code_ref] if spec.isv_code_ref else settings.isv_code() for spec in specs}
 
 
+def rotation_start(trigger: Trigger, count: int) -> int:
+    """Where this run starts in the list, from the trigger time alone (no state is kept between runs).
+
+    The minute of the trigger, times the golden ratio, modulo one: consecutive runs start far apart
+    and spread evenly over the list, so a list longer than one run can check is covered over a few.
+    """
+    minute = _minute_of(trigger.time)
+    if minute is None or count <= 1:
+        return 0
+    return int((minute * GOLDEN_RATIO) % 1.0 * count)
+
+
+def _minute_of(timestamp: str | None) -> int | None:
+    try:
+        moment = datetime.fromisoformat((timestamp or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() // 60)
+
+
 def _text(value: object) -> str | None:
-    return value[:200] if isinstance(value, str) else None
+    """A field of the event, fit for a log line: short, and UTF-8 whatever it held."""
+    if not isinstance(value, str):
+        return None
+    return value[:200].encode("utf-8", "replace").decode("utf-8")

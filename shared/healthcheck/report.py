@@ -34,10 +34,24 @@ class AlertOutcome:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """Which part of the list this run reached: it starts at `start` and goes round."""
+
+    start: int
+    checked: int
+    total: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"startIndex": self.start, "checked": self.checked, "total": self.total}
+
+
+@dataclass(frozen=True)
 class Summary:
     trigger: Trigger
     results: tuple[SpaceResult, ...]
     duration_ms: int
+    coverage: Coverage
+    alarming_verdicts: frozenset[str]
     alert: AlertOutcome | None = None
 
     @property
@@ -47,7 +61,7 @@ class Summary:
 
     @property
     def problems(self) -> list[SpaceResult]:
-        return [result for result in self.results if result.alarming]
+        return [result for result in self.results if result.verdict in self.alarming_verdicts]
 
     @property
     def alarming(self) -> bool:
@@ -60,6 +74,7 @@ class Summary:
             "counts": self.counts,
             "alarming": self.alarming,
             "durationMs": self.duration_ms,
+            "coverage": self.coverage.to_json(),
         }
         if spaces:
             document["spaces"] = [result.to_json() for result in self.results]

@@ -11,6 +11,8 @@ from shared import alerts
 from shared.settings import CamsSettings
 
 _ISV_CODE_MAP = TypeAdapter(dict[str, str])
+ALARMING = frozenset({"unhealthy", "error"})
+"""Always alarming: the binding is wrong, or CAMS could not say."""
 
 
 class HealthcheckSettings(CamsSettings):
@@ -22,6 +24,7 @@ class HealthcheckSettings(CamsSettings):
     healthcheck_isv_codes: SecretStr | None = Field(None, alias="HEALTHCHECK_ISV_CODES")
     healthcheck_rate_per_second: float = Field(5.0, alias="HEALTHCHECK_RATE_PER_SECOND", gt=0, le=10)
     healthcheck_fail_on_unhealthy: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_UNHEALTHY")
+    healthcheck_fail_on_unchecked: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_UNCHECKED")
     alert_webhook_url: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_URL")
     alert_webhook_format: alerts.AlertFormat = Field("json", alias="ALERT_WEBHOOK_FORMAT")
     alert_webhook_secret: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_SECRET")
@@ -40,6 +43,11 @@ class HealthcheckSettings(CamsSettings):
         if value is not None:
             _ISV_CODE_MAP.validate_json(value.get_secret_value())
         return value
+
+    @property
+    def alarming_verdicts(self) -> frozenset[str]:
+        """The verdicts that raise the alarm: unchecked too, unless HEALTHCHECK_FAIL_ON_UNCHECKED is false."""
+        return ALARMING | {"unchecked"} if self.healthcheck_fail_on_unchecked else ALARMING
 
     @cached_property
     def isv_codes(self) -> dict[str, str]:

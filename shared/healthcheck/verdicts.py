@@ -22,7 +22,6 @@ from shared.retry import Attempted
 
 Verdict = Literal["healthy", "degraded", "unhealthy", "error", "unchecked"]
 VERDICTS: tuple[Verdict, ...] = ("healthy", "degraded", "unhealthy", "error", "unchecked")
-ALARMING: frozenset[Verdict] = frozenset({"unhealthy", "error"})
 
 
 @dataclass(frozen=True)
@@ -35,10 +34,6 @@ class SpaceResult:
     account_review_status: str | None = None
     error_code: str | None = None
     cams_request_id: str | None = None
-
-    @property
-    def alarming(self) -> bool:
-        return self.verdict in ALARMING
 
     def to_json(self) -> dict[str, Any]:
         return {to_camel(name): value for name, value in asdict(self).items()}

@@ -14,10 +14,11 @@ from shared.http import HttpRequest
 from shared.invocation import Invocation
 from shared.logs import add_secrets
 from shared.lookup.query import parse_lookup_query
-from shared.lookup.settings import LookupSettings
+from shared.lookup.settings import CorsSettings, LookupSettings
 from shared.resolver import HttpApp, Reply
+from shared.settings import current_settings
 
-app = HttpApp(LookupSettings, allowed_origins=lambda settings: settings.cors_allowed_origins)
+app = HttpApp(LookupSettings, allowed_origins=lambda: current_settings(CorsSettings).cors_allowed_origins)
 
 
 @app.get("/waba")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.settings import CamsSettings, split_list
 
 
-class LookupSettings(CamsSettings):
-    """ALLOW_CALLER_ISV_CODE and CORS_ALLOWED_ORIGINS, beside the settings of every function."""
+class CorsSettings(BaseModel):
+    """CORS_ALLOWED_ORIGINS alone: validated on its own too, so that even the answer to another bad
+    setting carries the CORS headers an allowed origin needs to read it."""
 
-    allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
     cors_allowed_origins: tuple[str, ...] = Field((), alias="CORS_ALLOWED_ORIGINS")
 
     @field_validator("cors_allowed_origins", mode="before")
@@ -18,3 +20,9 @@ class LookupSettings(CamsSettings):
     def _split_origins(cls, value: object) -> object:
         origins = split_list(value)
         return tuple(origin.rstrip("/") for origin in origins) if isinstance(origins, tuple) else origins
+
+
+class LookupSettings(CamsSettings, CorsSettings):
+    """ALLOW_CALLER_ISV_CODE and CORS_ALLOWED_ORIGINS, beside the settings of every function."""
+
+    allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")

@@ -26,7 +26,26 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
-texts = st.text(max_size=80)
+# Lone surrogates too: JSON's \ud800 escape makes them, and UTF-8 cannot encode them.
+texts = st.text(max_size=80) | st.text(st.characters(exclude_categories=()), max_size=20)
+
+
+def nested(depth: int) -> object:
+    document: object = "bottom"
+    for level in range(depth):
+        document = [document] if level % 2 else {"n": document}
+    return document
+
+
+deep = st.integers(min_value=20, max_value=400).map(nested)
+# Deeper than any JSON encoder would write: built as text.
+deep_text = st.integers(min_value=100, max_value=5000).map(
+    lambda depth: '{"requestContext": {"http": {"method": "GET", "path": "/waba"}}, "x": '
+    + '{"n": [' * depth
+    + "1"
+    + "]}" * depth
+    + "}"
+)
 methods = st.sampled_from(["GET", "OPTIONS", "POST", "HEAD", "get", "", " "]) | texts
 paths = st.sampled_from(["/waba", "/healthz", "/waba/", "/", "//waba", "/%00"]) | texts
 queries = st.dictionaries(
@@ -63,6 +82,10 @@ http_like = st.fixed_dictionaries(
 )
 events = (
     http_like
+    | st.tuples(http_like, deep).map(lambda pair: {**pair[0], "headers": pair[1]})
+    | deep_text
+    | deep_text.map(str.encode)
+    | http_like
     | http_like.map(lambda e: json.dumps(e).encode())
     | json_values
     | st.binary(max_size=64)

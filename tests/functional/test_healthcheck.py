@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,10 +28,11 @@ WEBHOOK_SECRET = "SEC-robot-signing-secret-77aa"
 PARTNER_ISV_CODE = "demo-isv-code-0001"
 
 
-def timer_event(spaces: list[dict[str, Any]] | None = None, payload: Any = None) -> bytes:
+def timer_event(spaces: list[dict[str, Any]] | None = None, payload: Any = None, at: str | None = None) -> bytes:
+    """A timer event; without a trigger time the checks start at the top of the list."""
     if payload is None and spaces is not None:
         payload = json.dumps({"spaces": spaces})
-    return json.dumps({"triggerTime": "2026-11-26T09:30:00Z", "triggerName": "timer", "payload": payload}).encode()
+    return json.dumps({"triggerTime": at, "triggerName": "timer", "payload": payload}).encode()
 
 
 def run_context(timeout: float = 60) -> Any:
@@ -362,3 +364,152 @@ def test_no_secret_reaches_the_logs(
         ROLE.access_key_id, ROLE.access_key_secret, str(ROLE.security_token),
     ):  # fmt: skip
         assert secret not in out + err
+
+
+# --- nothing unchecked passes, and the list is covered over consecutive runs ------------------------
+
+
+def test_an_unchecked_space_raises_the_alarm_and_fails_the_run(
+    healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock, httpserver: HTTPServer
+) -> None:
+    env.setenv("HEALTHCHECK_RATE_PER_SECOND", "1")
+    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    env.setenv("ALERT_WEBHOOK_TIMEOUT_MS", "500")
+    httpserver.expect_request("/robot/send", method="POST").respond_with_json({"ok": True})
+    spaces = [{"custSpaceId": s} for s in ("demo-approved", "demo-pending", "demo-rejected", "demo-unbound")]
+
+    with pytest.raises(HealthcheckFailed, match=r"demo-unbound \(unchecked\)"):
+        healthcheck(timer_event(spaces), run_context(timeout=3))
+
+    [(request, _)] = httpserver.log
+    alert = request.get_json()
+    assert alert["counts"]["unchecked"] == 2
+    assert [(p["custSpaceId"], p["verdict"]) for p in alert["problems"]] == [
+        ("demo-rejected", "unchecked"),
+        ("demo-unbound", "unchecked"),
+    ]
+    assert alert["coverage"] == {"startIndex": 0, "checked": 2, "total": 4}
+
+
+def test_unchecked_spaces_may_be_allowed_to_pass(healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock) -> None:
+    env.setenv("HEALTHCHECK_RATE_PER_SECOND", "1")
+    env.setenv("HEALTHCHECK_FAIL_ON_UNCHECKED", "false")
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-approved"}] * 5), run_context(timeout=3))
+
+    assert (summary["counts"]["unchecked"], summary["alarming"]) == (2, False)
+
+
+def test_consecutive_runs_cover_a_list_longer_than_one_run(
+    healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock
+) -> None:
+    env.setenv("HEALTHCHECK_RATE_PER_SECOND", "1")
+    names = [f"space-{n:02d}" for n in range(12)]
+    for name in names:
+        cams.backend.bind_space("1000000000000001", name, {"Id": "9", "AccountReviewStatus": "APPROVED"})
+    event_spaces = [{"custSpaceId": name} for name in names]
+    checked: list[set[str]] = []
+
+    for run in range(4):  # every 10 minutes, as the default cron
+        at = f"2026-11-26T09:{run * 10:02d}:00Z"
+        summary = healthcheck(timer_event(event_spaces, at=at), run_context(timeout=6))
+        assert [space["custSpaceId"] for space in summary["spaces"]] == names, "reported in the list's order"
+        checked.append({s["custSpaceId"] for s in summary["spaces"] if s["verdict"] == "healthy"})
+        assert summary["coverage"]["checked"] == len(checked[-1]) < len(names)
+
+    assert set().union(*checked) == set(names)
+    assert len({frozenset(c) for c in checked}) == 4, "each run starts elsewhere"
+
+
+# --- webhooks at their edges --------------------------------------------------------------------
+
+
+def test_a_redirecting_webhook_is_a_failed_alert_not_followed(
+    healthcheck: Any, cams: FakeCams, env: Env, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    httpserver.expect_request("/robot/send").respond_with_data("", status=302, headers={"location": "/elsewhere"})
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-unbound"}]), run_context())
+
+    assert [request.path for request, _ in httpserver.log] == ["/robot/send"]
+    assert summary["alert"] == {
+        "sent": False,
+        "reason": "The webhook answered HTTP 302, a redirect, which is not followed.",
+        "attempts": 1,
+    }
+    [failed] = [line for line in log_lines(capsys.readouterr().out) if line["event"] == "healthcheck.alert_failed"]
+    assert "302" in failed["reason"]
+
+
+@pytest.mark.slow
+def test_a_trickling_webhook_is_cut_at_its_timeout(
+    healthcheck: Any, cams: FakeCams, env: Env, httpserver: HTTPServer
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    env.setenv("ALERT_WEBHOOK_TIMEOUT_MS", "500")
+
+    def trickle() -> Iterator[bytes]:
+        for _ in range(30):
+            time.sleep(0.2)
+            yield b" "
+
+    httpserver.expect_request("/robot/send").respond_with_handler(lambda request: Response(trickle()))
+    started = time.monotonic()
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-unbound"}]), run_context(timeout=4))
+
+    elapsed = time.monotonic() - started
+    assert summary["alert"]["sent"] is False
+    assert "timed out" in summary["alert"]["reason"]
+    assert elapsed < 4, "all attempts together end before the function's deadline"
+    assert summary["alert"]["attempts"] <= 3
+
+
+@pytest.mark.parametrize(
+    ("answers", "sent", "attempts"),
+    [
+        ([{"errcode": 130101, "errmsg": "send too fast"}, {"errcode": 0}], True, 2),
+        ([{"errcode": 310000, "errmsg": "sign not match"}], False, 1),
+    ],
+)
+def test_dingtalk_send_too_fast_is_retried_other_codes_are_not(
+    healthcheck: Any,
+    cams: FakeCams,
+    env: Env,
+    clock: FakeClock,
+    httpserver: HTTPServer,
+    answers: list[dict[str, Any]],
+    sent: bool,
+    attempts: int,
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    env.setenv("ALERT_WEBHOOK_FORMAT", "dingtalk")
+    for answer in answers:
+        httpserver.expect_ordered_request("/robot/send").respond_with_json(answer)
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-unbound"}]), run_context())
+
+    assert (summary["alert"]["sent"], summary["alert"]["attempts"], len(httpserver.log)) == (sent, attempts, attempts)
+
+
+def test_a_4xx_webhook_fails_at_once(healthcheck: Any, cams: FakeCams, env: Env, httpserver: HTTPServer) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    httpserver.expect_request("/robot/send").respond_with_data("no", status=404)
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-unbound"}]), run_context())
+
+    assert (summary["alert"]["sent"], summary["alert"]["attempts"], len(httpserver.log)) == (False, 1, 1)
+
+
+def test_the_duration_covers_the_alert(
+    healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock, httpserver: HTTPServer
+) -> None:
+    env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
+    httpserver.expect_request("/robot/send").respond_with_data("down", status=503)
+
+    summary = healthcheck(timer_event([{"custSpaceId": "demo-unbound"}]), run_context())
+
+    assert summary["alert"]["attempts"] == 3
+    assert summary["durationMs"] >= round(sum(clock.sleeps) * 1000) > 0

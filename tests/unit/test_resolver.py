@@ -22,7 +22,7 @@ ALLOWED = "https://app.example.com"
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> HttpApp[LookupSettings]:
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", ALLOWED)
-    toy: HttpApp[LookupSettings] = HttpApp(LookupSettings, lambda s: s.cors_allowed_origins, FakeClock())
+    toy: HttpApp[LookupSettings] = HttpApp(LookupSettings, lambda: (ALLOWED,), FakeClock())
 
     @toy.get("/items")
     def items(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
@@ -115,7 +115,7 @@ def test_options_from_the_table(app: HttpApp[LookupSettings]) -> None:
     assert json.loads(refused["body"])["error"]["code"] == "OriginNotAllowed"
 
 
-def test_a_bad_setting_is_answered_without_cors(app: HttpApp[LookupSettings], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_setting_is_answered_with_cors(app: HttpApp[LookupSettings], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAMS_PROTOCOL", "gopher")
     forget_settings()
 
