@@ -7,18 +7,29 @@ STAMP := $(VENV)/.installed
 PORT ?= 9000
 FUNCTION ?= lookup
 EVENT ?= events/lookup.json
-# The deployed runtime is python3.10; the tests build for the interpreter they run on.
+# FC's runtime: s.yaml deploys python$(PYTHON_VERSION) and make build builds for it. Both read
+# FC_RUNTIME from the environment (FC_RUNTIME=python3.12 make build && s deploy); PYTHON_VERSION=3.12
+# alone builds for 3.12 too, and a build refuses an FC_RUNTIME that says otherwise.
+ifneq ($(FC_RUNTIME),)
+PYTHON_VERSION ?= $(patsubst python%,%,$(FC_RUNTIME))
+endif
 PYTHON_VERSION ?= 3.10
+# The runtimes the tests build and run the packages for (make pythons checks that both are here).
+RUNTIME_VERSIONS := 3.10 3.12
+# The interpreter that builds, when python3.X is neither on PATH nor in pyenv: TARGET_PYTHON=/path/to/python3.X
+TARGET_PYTHON ?=
 SOURCES := functions shared local
 
-.PHONY: help serve test lint typecheck pytest invoke build bench clean
+.PHONY: help serve test lint typecheck pytest invoke build lock lock-check pythons bench clean
 
 help:
 	@echo "make serve    the lookup function on http://127.0.0.1:$(PORT), on the built-in fake CAMS"
 	@echo "make test     ruff, mypy --strict, and pytest with coverage"
 	@echo "make invoke   FUNCTION=lookup EVENT=events/lookup.json: one invocation with an event file"
-	@echo "make build    each function's code package in build/, for FC's python$(PYTHON_VERSION)"
-	@echo "make bench    import time and warm latency, handler against the bare SDK"
+	@echo "make build    each function's code package in build/, for FC's python$(PYTHON_VERSION), with its bytecode"
+	@echo "make lock     regenerate locks/python3.X.txt from pyproject.toml (make lock-check: are they current?)"
+	@echo "make pythons  fail unless python$(subst $() , and python,$(RUNTIME_VERSIONS)) are here (the artifact tests run them)"
+	@echo "make bench    import time, warm latency and the deployed cold start, handler against the bare SDK"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "Python 3.10 or newer is required"; exit 1; }
@@ -47,10 +58,20 @@ invoke: $(STAMP)
 	$(BIN)/python -m local invoke $(FUNCTION) --event-file $(EVENT)
 
 build: $(STAMP)
-	$(BIN)/python -m local build --python-version $(PYTHON_VERSION)
+	$(BIN)/python -m local build --python-version $(PYTHON_VERSION) $(if $(TARGET_PYTHON),--python $(TARGET_PYTHON))
+
+lock: $(STAMP)
+	$(BIN)/python -m local build --lock
+
+lock-check: $(STAMP)
+	$(BIN)/python -m local build --check-lock
+
+pythons: $(STAMP)
+	@for version in $(RUNTIME_VERSIONS); do $(BIN)/python -m local build --which-python --python-version $$version || exit 1; done
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/coldstart.py
 
 clean:
 	rm -rf $(VENV) build .coverage .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,77 +1,429 @@
 """Build each function's code package, as `s deploy` uploads it: no Docker, no `s build`.
 
-    python -m local build [--python-version 3.10] [--out build] [function ...]
+    python -m local build [--python-version 3.10] [--python PATH] [--out build] [function ...]
+    python -m local build --lock [--python-version 3.12]     regenerate locks/python3.X.txt
+    python -m local build --check-lock                       fail when a lock is stale
+    python -m local build --which-python [--python-version 3.12]
 
 A package is a directory with the function's `index.py` at its root, the `shared/` package, and the
-runtime dependencies (this project's own, from its installed metadata) installed for FC's platform
-with `pip install --target --platform manylinux2014_x86_64 --only-binary=:all:`. It holds no
-`local/`, no tests and no caches.
+runtime dependencies pinned in `locks/python<version>.txt`, with the bytecode of every module. It
+is built by the Python of FC's runtime itself (`python3.10` for the runtime python3.10), found on
+PATH, else through pyenv, else given with `--python` or `TARGET_PYTHON`:
+
+- the lock was resolved for that Python version and for manylinux x86_64 (`uv pip compile`), so
+  version markers are the target's (`async-timeout` is in the python3.10 lock, not in 3.12's);
+- the target's pip installs it with `--no-deps --only-binary=:all:` and the lock's hashes, for
+  `manylinux2014_x86_64` whatever the build machine (so a glibc newer than FC's picks no wheel);
+- the target's `compileall` writes `__pycache__/*.cpython-3XX.pyc` beside every `.py`, in
+  `unchecked-hash` mode: FC's code directory is read-only, so a package without bytecode compiles
+  every module it imports on every cold start, and the timestamps that unzipping changes do not
+  invalidate hash-based bytecode. The sources stay beside it, for tracebacks.
+
+The installed dependencies are cached in `<out>/.deps/`, keyed by the lock, the interpreter and
+this file. A package holds no `local/`, no tests, no development dependencies.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
-from importlib.metadata import requires
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PLATFORM = "manylinux2014_x86_64"
-DIST_NAME = "waba-binding-fc"
+LOCKS = ROOT / "locks"
+# FC3's built-in Python runtimes this package deploys to (s.yaml's runtime is python<version>).
+SUPPORTED = ("3.10", "3.12")
+DEFAULT_VERSION = "3.10"
+# FC's runtimes are x86_64 Debian (10 for python3.10, 11 for python3.12): manylinux_2_17 wheels run
+# on both, and the lock is resolved for the same platform.
+PIP_PLATFORM = "manylinux2014_x86_64"
+UV_PLATFORM = "x86_64-manylinux_2_17"
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+PROJECT = "waba-binding-fc"
 
 
-def runtime_requirements() -> list[str]:
-    """The project's runtime dependencies, as its installed metadata lists them (extras left out)."""
-    return [req for req in requires(DIST_NAME) or [] if "extra ==" not in req]
+class BuildError(Exception):
+    """A build that cannot go on, with a message that says what to do."""
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python of an FC runtime, on this machine."""
+
+    version: str  # "3.10"
+    executable: Path
+    full_version: str  # "3.10.13"
+
+    @property
+    def tag(self) -> str:
+        """The bytecode files' tag, as in `__pycache__/index.cpython-310.pyc`."""
+        return "cpython-" + self.version.replace(".", "")
+
+
+def lock_path(version: str) -> Path:
+    return LOCKS / f"python{version}.txt"
+
+
+def check_version(version: str) -> str:
+    if version not in SUPPORTED:
+        accepted = ", ".join(f"python{v}" for v in SUPPORTED)
+        raise BuildError(f"python{version} is not a runtime this package deploys to: {accepted}")
+    return version
+
+
+def check_runtime(version: str, environ: Mapping[str, str]) -> None:
+    """s.yaml deploys runtime `FC_RUNTIME` (default python3.10): a build for another version would not start."""
+    runtime = environ.get("FC_RUNTIME", "")
+    if runtime and runtime != f"python{version}":
+        raise BuildError(
+            f"FC_RUNTIME={runtime} (the runtime s.yaml deploys) but the build is for python{version}: "
+            f"set one of them only (make build reads PYTHON_VERSION from FC_RUNTIME)"
+        )
+
+
+def _probe(command: str | Path, version: str) -> Interpreter | None:
+    """The interpreter `command` runs, if it runs and is Python `version` (a pyenv shim may not run)."""
+    script = "import sys, platform; print(sys.executable); print(platform.python_version())"
+    try:
+        done = subprocess.run(
+            [str(command), "-I", "-c", script], capture_output=True, text=True, timeout=60, check=False
+        )
+    except OSError:
+        return None
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2 or not lines[1].startswith(version + "."):
+        return None
+    return Interpreter(version, Path(lines[0]), lines[1])
+
+
+def _pyenv() -> str | None:
+    found = shutil.which("pyenv")
+    if found:
+        return found
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    return str(root / "bin" / "pyenv") if (root / "bin" / "pyenv").is_file() else None
+
+
+def find_python(version: str, explicit: str | None = None) -> Interpreter:
+    """Python `version`: from `explicit` (`--python`) or TARGET_PYTHON, else `python<version>` on PATH, else pyenv's.
+
+    Either names one interpreter or several, separated by `os.pathsep` (one per runtime). One that
+    `--python` names must be there; TARGET_PYTHON, read by the tests too, is passed over when it
+    holds no Python `version`.
+    """
+    check_version(version)
+    for candidate in (explicit or os.environ.get("TARGET_PYTHON") or "").split(os.pathsep):
+        if candidate and (found := _probe(candidate, version)):
+            return found
+    if explicit:
+        raise BuildError(f"TARGET_PYTHON={explicit} holds no working Python {version}")
+    on_path = shutil.which(f"python{version}")
+    if on_path and (found := _probe(on_path, version)):
+        return found
+    pyenv = _pyenv()
+    if pyenv:
+        prefix = subprocess.run([pyenv, "prefix", version], capture_output=True, text=True, check=False)
+        for line in prefix.stdout.splitlines() if prefix.returncode == 0 else []:
+            if found := _probe(Path(line.strip()) / "bin" / f"python{version}", version):
+                return found
+    raise BuildError(
+        f"python{version} not found: FC's runtime python{version} runs the package, so its own Python "
+        f"builds it (its wheels, its bytecode). Get one of:\n"
+        f"  - python{version} on PATH (your system's packages, or python.org's installer);\n"
+        f"  - pyenv install {version}   (found with `pyenv prefix {version}`);\n"
+        f"  - or name one: make build TARGET_PYTHON=/path/to/python{version}"
+    )
+
+
+# The lock: uv's `pip compile` output, one block per package (`name==version`, its hashes, `# via`).
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_lock(path: Path) -> dict[str, tuple[str, str, set[str]]]:
+    """Each pinned package's normalized name: (version, its block of lines, the packages that need it)."""
+    blocks: dict[str, tuple[str, str, set[str]]] = {}
+    name = ""
+    for line in path.read_text().splitlines():
+        if pin := PIN.match(line):
+            name = normalize(pin[1])
+            blocks[name] = (pin[2], line + "\n", set())
+        elif name and line.startswith(" "):
+            version, text, via = blocks[name]
+            blocks[name] = (version, text + line + "\n", via)
+            words = line.split()
+            if words[:2] == ["#", "via"] and len(words) > 2:  # "# via aiohttp"
+                via.add(normalize(words[2]))
+            elif words[:1] == ["#"] and len(words) > 1 and words[1] != "via":  # "#   aiohttp", after "# via"
+                via.add(normalize(words[1]))
+    return blocks
+
+
+def pins(path: Path) -> dict[str, str]:
+    return {name: version for name, (version, _, _) in read_lock(path).items()}
+
+
+def needed_by(lock: Mapping[str, tuple[str, str, set[str]]], roots: Iterable[str]) -> set[str]:
+    """The packages of `lock` that `roots` need, themselves included."""
+    wanted = {normalize(r) for r in roots}
+    while grown := {name for name, (_, _, via) in lock.items() if via & wanted} - wanted:
+        wanted |= grown
+    return wanted & set(lock)
+
+
+# Building.
+
+
+def _run(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        output = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if "is ignored" not in line)
+        raise BuildError(f"{what} failed ({' '.join(command[:3])} ...):\n{output}")
+
+
+def _pip(python: Interpreter) -> list[str]:
+    """The target's own pip; where it has none, this pip run by the target (`pip --python`)."""
+    has_pip = subprocess.run([str(python.executable), "-m", "pip", "--version"], capture_output=True, check=False)
+    if has_pip.returncode == 0:
+        return [str(python.executable), "-m", "pip"]
+    return [sys.executable, "-m", "pip", "--python", str(python.executable)]
+
+
+def compile_bytecode(python: Interpreter, package: Path, paths: Iterable[Path]) -> None:
+    """Write the bytecode of every `.py` under `paths` with the target's compileall, as FC's Python reads it."""
+    paths = list(paths)
+    if not paths:  # compileall without a path compiles the interpreter's own sys.path
+        raise ValueError("no path to compile")
+    _run(
+        [
+            str(python.executable), "-I", "-m", "compileall", "-q", "-j", "0",
+            "--invalidation-mode", "unchecked-hash",
+            "-s", str(package),  # file names relative to the package, wherever it was built
+            *(str(p) for p in paths),
+        ],
+        "compileall",
+    )  # fmt: skip
+
+
+def install_dependencies(python: Interpreter, lock: Path, dest: Path, only: Iterable[str] | None = None) -> None:
+    """The lock's packages (or those `only` needs) in `dest`, as manylinux x86_64 wheels, hashes checked."""
+    with tempfile.TemporaryDirectory() as scratch:
+        requirements = lock
+        if only is not None:
+            blocks = read_lock(lock)
+            requirements = Path(scratch) / "requirements.txt"
+            requirements.write_text("".join(blocks[name][1] for name in sorted(needed_by(blocks, only))))
+        _run(
+            [
+                *_pip(python), "install", "--quiet", "--disable-pip-version-check",
+                "--no-deps", "--only-binary=:all:", "--no-compile",
+                "--platform", PIP_PLATFORM, "--implementation", "cp", "--python-version", python.version,
+                "--target", str(dest),
+                "-r", str(requirements),
+            ],
+            f"installing {lock.name}",
+        )  # fmt: skip
+    shutil.rmtree(dest / "bin", ignore_errors=True)  # console scripts: never run on FC
+
+
+def dependencies(python: Interpreter, cache: Path, *, only: Iterable[str] | None = None, bytecode: bool = True) -> Path:
+    """A directory holding the installed dependencies, built once per lock, interpreter and build recipe."""
+    lock = lock_path(python.version)
+    if not lock.is_file():
+        raise BuildError(f"{lock.relative_to(ROOT)} is missing: make lock")
+    roots = sorted(normalize(r) for r in only) if only is not None else None
+    key = hashlib.sha256(
+        "\n".join([lock.read_text(), python.full_version, str(python.executable), repr(roots), repr(bytecode)]).encode()
+        + Path(__file__).read_bytes()
+    ).hexdigest()[:16]
+    deps = cache / f"python{python.version}-{key}"
+    if deps.is_dir():
+        return deps
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=deps.name + ".", dir=cache))
+    staging.chmod(0o755)  # mkdtemp's 0700 would be the package's own mode: FC's runtime user must read it
+    try:
+        install_dependencies(python, lock, staging, roots)
+        if bytecode:
+            compile_bytecode(python, staging, [staging])
+        staging.rename(deps)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return deps
+
+
+def package(
+    target: Path,
+    files: Mapping[str, Path],
+    python: Interpreter,
+    cache: Path,
+    *,
+    only: Iterable[str] | None = None,
+    bytecode: bool = True,
+) -> Path:
+    """Write a code package in `target`: `files` (name in the package: source file or folder) and the dependencies."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(dependencies(python, cache, only=only, bytecode=bytecode), target)
+    for name, source in files.items():
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=SKIP)
+        else:
+            shutil.copyfile(source, target / name)
+    if bytecode and files:
+        compile_bytecode(python, target, [target / name for name in files])
+    return target
+
+
+def function_files(function: str) -> dict[str, Path]:
+    """What a function's package holds of this repository: its folder's files at the root, and `shared/`."""
+    folder = ROOT / "functions" / function
+    if not (folder / "index.py").is_file():
+        raise BuildError(f"no function {function!r}: functions/{function}/index.py is missing")
+    own = {p.name: p for p in sorted(folder.iterdir()) if p.name != "__pycache__" and p.suffix not in (".pyc", ".pyo")}
+    return {**own, "shared": ROOT / "shared"}
+
+
+def build(function: str, out: Path, python: Interpreter, *, bytecode: bool = True, cache: Path | None = None) -> Path:
+    """Build `function`'s package in `out/<function>`, replacing what was there."""
+    return package(out / function, function_files(function), python, cache or out / ".deps", bytecode=bytecode)
 
 
 def functions() -> list[str]:
     return sorted(p.parent.name for p in (ROOT / "functions").glob("*/index.py"))
 
 
-def build(function: str, out: Path, python_version: str, requirements: Iterable[str]) -> Path:
-    """Build `function`'s package in `out/<function>`, replacing what was there."""
-    target = out / function
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(ROOT / "functions" / function, target, ignore=SKIP)
-    shutil.copytree(ROOT / "shared", target / "shared", ignore=SKIP)
-    subprocess.run(
-        [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--target", str(target),
-            "--platform", PLATFORM,
-            "--implementation", "cp",
-            "--python-version", python_version,
-            "--only-binary=:all:",
-            "--no-compile",
-            *requirements,
-        ],
-        check=True,
-    )  # fmt: skip
-    for cache in target.rglob("__pycache__"):
-        shutil.rmtree(cache, ignore_errors=True)
-    shutil.rmtree(target / "bin", ignore_errors=True)
-    return target
+def files_in(path: Path) -> list[Path]:
+    return [f for f in path.rglob("*") if f.is_file()]
 
 
 def size_of(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return sum(f.stat().st_size for f in files_in(path))
+
+
+def zip_size(path: Path) -> int:
+    """The size of the package zipped (deflate), about what `s deploy` uploads."""
+    with tempfile.TemporaryFile() as scratch:
+        with zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(files_in(path)):
+                archive.write(file, file.relative_to(path))
+        return scratch.tell()
+
+
+# The locks.
+
+
+def uv() -> list[str]:
+    return [sys.executable, "-m", "uv"]
+
+
+def compile_lock(version: str, output: Path) -> None:
+    """Resolve pyproject.toml's dependencies for Python `version` on FC's platform, binary wheels only, with hashes.
+
+    An `output` that exists already gives its pins as preferences: only what pyproject.toml changed moves.
+    """
+    _run(
+        [
+            *uv(), "pip", "compile", "--quiet", "pyproject.toml",
+            "--python-version", version, "--python-platform", UV_PLATFORM, "--only-binary", ":all:",
+            "--generate-hashes", "--custom-compile-command", "make lock",
+            "-o", str(output),
+        ],
+        f"uv pip compile for python{version}",
+    )  # fmt: skip
+
+
+def lock(versions: Iterable[str]) -> None:
+    LOCKS.mkdir(exist_ok=True)
+    cwd = Path.cwd()
+    os.chdir(ROOT)  # uv writes the command line in the lock's header: keep it relative
+    try:
+        for version in versions:
+            compile_lock(check_version(version), lock_path(version).relative_to(ROOT))
+            print(f"{lock_path(version).relative_to(ROOT)}: {len(pins(lock_path(version)))} packages")
+    finally:
+        os.chdir(cwd)
+
+
+def stale_lock(version: str) -> str | None:
+    """What differs when the lock is resolved again from pyproject.toml, keeping its pins; None when nothing does."""
+    current = lock_path(version)
+    if not current.is_file():
+        return f"{current.relative_to(ROOT)} is missing"
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch) / current.name
+        shutil.copyfile(current, fresh)
+        cwd = Path.cwd()
+        os.chdir(ROOT)
+        try:
+            compile_lock(version, fresh)
+        finally:
+            os.chdir(cwd)
+        before, after = pins(current), pins(fresh)
+    if before == after:
+        return None
+    changes = sorted(
+        f"{name} {before.get(name, '-')} -> {after.get(name, '-')}"
+        for name in before.keys() | after.keys()
+        if before.get(name) != after.get(name)
+    )
+    return f"{current.relative_to(ROOT)} is stale against pyproject.toml ({', '.join(changes)}): make lock"
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m local build", description=__doc__.split("\n\n")[0])
     parser.add_argument("functions", nargs="*", help="default: every folder of functions/")
-    parser.add_argument("--python-version", default="3.10", help="FC's runtime: python3.10 is 3.10")
+    parser.add_argument(
+        "--python-version", default=None, help=f"FC's runtime python<version>: {', '.join(SUPPORTED)} (default: 3.10)"
+    )
+    parser.add_argument("--python", help="the target interpreter (default: TARGET_PYTHON, PATH, then pyenv)")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--no-bytecode", action="store_true", help="leave the bytecode out (to measure it)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--lock", action="store_true", help="regenerate the locks (all versions, or --python-version)")
+    mode.add_argument("--check-lock", action="store_true", help="fail when a lock is stale against pyproject.toml")
+    mode.add_argument("--which-python", action="store_true", help="print the target interpreter, or fail")
     args = parser.parse_args(argv)
-    requirements = runtime_requirements()
-    for function in args.functions or functions():
-        package = build(function, args.out, args.python_version, requirements)
-        files = sum(1 for f in package.rglob("*") if f.is_file())
-        print(f"{function}: {package} {size_of(package) / 2**20:.1f} MiB in {files} files")
+    try:
+        if args.lock or args.check_lock:
+            versions = [args.python_version] if args.python_version else list(SUPPORTED)
+            if args.lock:
+                lock(versions)
+                return 0
+            problems = [p for p in map(stale_lock, versions) if p]
+            print(
+                "\n".join(problems) or "the locks agree with pyproject.toml",
+                file=sys.stderr if problems else sys.stdout,
+            )
+            return 1 if problems else 0
+        version = check_version(args.python_version or DEFAULT_VERSION)
+        check_runtime(version, os.environ)
+        python = find_python(version, args.python)
+        if args.which_python:
+            print(f"python{version}: {python.executable} ({python.full_version})")
+            return 0
+        print(f"building for FC's python{version} with {python.executable} ({python.full_version})")
+        for function in args.functions or functions():
+            built = build(function, args.out, python, bytecode=not args.no_bytecode)
+            print(
+                f"{function}: {built} {size_of(built) / 2**20:.1f} MiB in {len(files_in(built))} files, "
+                f"{zip_size(built) / 2**20:.1f} MiB zipped"
+            )
+        if not os.environ.get("FC_RUNTIME") and version != DEFAULT_VERSION:
+            print(f"deploy it with FC_RUNTIME=python{version} in the environment: s.yaml's default is python3.10")
+    except BuildError as problem:
+        print(f"make build: {problem}", file=sys.stderr)
+        return 2
     return 0

@@ -41,7 +41,7 @@ def test_handlers_and_code_paths_exist(function: str) -> None:
         file_name, _, name = entry.rpartition(".")
         assert (ROOT / "functions" / function / f"{file_name}.py").is_file()
         assert callable(getattr(module, name))
-    assert props["runtime"] == "python3.10"
+    assert props["runtime"] == "${env('FC_RUNTIME', 'python3.10')}", "python3.10 by default, python3.12 by choice"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -52,10 +52,21 @@ def test_every_setting_a_function_reads_is_set_for_it(function: str) -> None:
     assert not {name for name in declared if name.startswith("FC_")}, "FC_* is reserved for FC"
 
 
+SECRET_SETTINGS = (
+    "CAMS_ISV_CODE",
+    "HEALTHCHECK_ISV_CODES",
+    "ALERT_WEBHOOK_URL",
+    "ALERT_WEBHOOK_SECRET",
+    "REDIS_URL",
+    "REDIS_PASSWORD",
+    "CACHE_KEY_SECRET",
+)
+
+
 def test_no_secret_is_written_in_s_yaml() -> None:
     for props in (r["props"] for r in resources().values()):
         for name, value in props["environmentVariables"].items():
-            if name in ("CAMS_ISV_CODE", "HEALTHCHECK_ISV_CODES", "ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET"):
+            if name in SECRET_SETTINGS:
                 assert str(value).startswith("${env("), f"{name} must come from the deploying environment"
 
 
@@ -70,6 +81,7 @@ def test_the_triggers() -> None:
     assert timer["triggerConfig"]["payload"] == "${vars.healthcheckPayload}"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHECKER.is_file(), reason="the fc3 schema checker lies outside the repository")
 def test_s_yaml_passes_the_fc3_schema() -> None:
     python = Path(sys.executable)
