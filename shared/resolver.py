@@ -56,8 +56,14 @@ class Reply:
     error: ServiceError | None = None
 
     @classmethod
-    def json(cls, status: int, body: Mapping[str, Any], log: Mapping[str, Any] | None = None) -> Reply:
-        return cls(status, body, log=log or {})
+    def json(
+        cls,
+        status: int,
+        body: Mapping[str, Any],
+        log: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        return cls(status, body, headers=headers or {}, log=log or {})
 
     @classmethod
     def failed(cls, error: ServiceError, log: Mapping[str, Any] | None = None) -> Reply:
@@ -75,7 +81,7 @@ class Reply:
     def render(self, request_id: str | None, extra_headers: Mapping[str, str]) -> dict[str, Any]:
         """The complete FC3 HTTP response."""
         body = self.error.body(request_id) if self.error is not None else self.body
-        headers = {**(JSON_HEADERS if body is not None else {}), **self.headers, **extra_headers}
+        headers = {**(JSON_HEADERS if body is not None or self.status == 304 else {}), **self.headers, **extra_headers}
         text = "" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         return {"statusCode": self.status, "headers": headers, "isBase64Encoded": False, "body": text}
 

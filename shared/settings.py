@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -41,15 +42,37 @@ class CamsSettings(BaseModel):
     retry_max_delay_ms: int = Field(2000, alias="CAMS_RETRY_MAX_DELAY_MS", ge=1, le=60_000)
     min_attempt_ms: int = Field(300, alias="CAMS_MIN_ATTEMPT_MS", ge=1, le=60_000)
     deadline_margin_ms: int = Field(500, alias="DEADLINE_MARGIN_MS", ge=0, le=60_000)
+    # The account's limit at CAMS, and the margin that keeps arrivals inside it (shared/store).
+    cams_rate_limit_per_second: int = Field(10, alias="CAMS_RATE_LIMIT_PER_SECOND", ge=1, le=1000)
+    cams_rate_window_margin_ms: int = Field(250, alias="CAMS_RATE_WINDOW_MARGIN_MS", ge=0, le=5000)
+    # The shared store: Redis (Tair), else each instance's memory.
+    redis_url: SecretStr | None = Field(None, alias="REDIS_URL")
+    redis_password: SecretStr | None = Field(None, alias="REDIS_PASSWORD")
+    redis_timeout_ms: int = Field(50, alias="REDIS_TIMEOUT_MS", ge=5, le=5000)
+    cache_ttl_seconds: int = Field(300, alias="CACHE_TTL_SECONDS", ge=0, le=86_400)
+    cache_negative_ttl_seconds: int = Field(60, alias="CACHE_NEGATIVE_TTL_SECONDS", ge=0, le=86_400)
+    cache_max_stale_seconds: int = Field(86_400, alias="CACHE_MAX_STALE_SECONDS", ge=0, le=7 * 86_400)
+    cache_key_secret: SecretStr | None = Field(None, alias="CACHE_KEY_SECRET", min_length=16)
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("redis://", "rediss://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
     def secrets(self) -> list[str]:
         """The values in these settings that must never reach a log line."""
-        return [self.cams_isv_code.get_secret_value()] if self.cams_isv_code else []
+        found = (self.cams_isv_code, self.redis_url, self.redis_password, self.cache_key_secret)
+        values = [secret.get_secret_value() for secret in found if secret is not None]
+        if self.redis_url is not None:
+            values.append(urlsplit(self.redis_url.get_secret_value()).password or "")
+        return values
 
     def isv_code(self) -> str | None:
         """The server-side IsvCode, if one is set."""

@@ -10,6 +10,7 @@ import pytest
 from functions.healthcheck import index as healthcheck_index
 from functions.lookup import index as lookup_index
 from local.cams import FakeCams
+from shared.bindings.wiring import service_for
 from shared.settings import forget_settings
 from tests.helpers import CREDENTIAL_VARIABLES, Env, FakeClock, settings_variables
 
@@ -31,11 +32,22 @@ def cams(cams_server: FakeCams) -> Iterator[FakeCams]:
     cams_server.reset()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_cloud() -> Iterator[None]:
+    """The credential chain never asks a cloud's metadata service, whatever a test forgets."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+        yield
+
+
 @pytest.fixture(autouse=True)
-def fresh_settings() -> Iterator[None]:
+def fresh_instance() -> Iterator[None]:
+    """Each test meets the functions as a new FC instance would: settings and caches built anew."""
     forget_settings()
+    service_for.cache_clear()
     yield
     forget_settings()
+    service_for.cache_clear()
 
 
 @pytest.fixture
@@ -50,6 +62,9 @@ def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     environment.setenv("CAMS_RETRY_MAX_DELAY_MS", "50")
     environment.setenv("CAMS_READ_TIMEOUT_MS", "2000")
     environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
+    # Every lookup reaches the fake unless a test turns the cache on (tests/functional/test_cache.py).
+    for name in ("CACHE_TTL_SECONDS", "CACHE_NEGATIVE_TTL_SECONDS", "CACHE_MAX_STALE_SECONDS"):
+        environment.setenv(name, "0")
     return environment
 
 

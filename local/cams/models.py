@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -53,8 +54,9 @@ class Fault:
 
 @dataclass
 class JournalEntry:
-    """One request as the fake saw it, journaled on arrival (`at`, wall-clock); `status` and `code`
-    are filled in once it is answered (status 0 until then)."""
+    """One request as the fake saw it, journaled on arrival (`at`, wall-clock: after the set-up delay
+    when it opened its connection, `new_connection`); `status` and `code` are filled in once it is
+    answered (status 0 until then)."""
 
     at: float
     request_id: str
@@ -64,6 +66,7 @@ class JournalEntry:
     account_id: str | None = None
     status: int = 0
     code: str | None = None
+    new_connection: bool = False
 
 
 class CamsBackend:
@@ -74,6 +77,8 @@ class CamsBackend:
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
         self.cancelled = threading.Event()
+        # Not forgotten by reset(): a connection opened before it is still open, its set-up paid.
+        self._connections: weakref.WeakSet[object] = weakref.WeakSet()
         self.reset()
 
     def answering(self) -> AnswerScope:
@@ -94,6 +99,7 @@ class CamsBackend:
             self.journal: list[JournalEntry] = []
             self.error_style: ErrorStyle = "http"
             self.rate_limit: int | None = None
+            self.new_connection_delay: float | None = None
             self.seen_nonces: set[str] = set()
             self._calls: dict[str, deque[float]] = {}
 
@@ -151,6 +157,14 @@ class CamsBackend:
             if len(calls) >= self.rate_limit:
                 raise exceptions.limit_control()
             calls.append(now)
+
+    def first_on_connection(self, connection: object) -> bool:
+        """Whether this is the first request seen on `connection` (a socket, kept by weak reference)."""
+        with self._lock:
+            if connection in self._connections:
+                return False
+            self._connections.add(connection)
+            return True
 
     def use_nonce(self, nonce: str) -> bool:
         with self._lock:

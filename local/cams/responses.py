@@ -33,15 +33,29 @@ class CamsResponses:
 
     def dispatch(self, request: Request) -> Response:
         with self.backend.answering():
-            return self._dispatch(request)
+            new_connection = self._set_up_connection(request)
+            return self._dispatch(request, new_connection)
 
-    def _dispatch(self, request: Request) -> Response:
+    def _set_up_connection(self, request: Request) -> bool:
+        """Whether the request opened its connection; if so, it arrives only after the set-up delay, as
+        after a TLS handshake: journaled, and counted against the rate limit, once that is over."""
+        connection = request.environ.get("werkzeug.socket")
+        if not isinstance(connection, socket.socket):
+            return False  # a server that does not say which connection: no set-up to charge
+        first = self.backend.first_on_connection(connection)
+        delay = self.backend.new_connection_delay
+        if first and delay:
+            self.backend.cancelled.wait(delay)
+        return first
+
+    def _dispatch(self, request: Request, new_connection: bool) -> Response:
         headers = {name.lower(): value for name, value in request.headers.items()}
         entry = JournalEntry(
             at=time.time(),
             request_id=str(uuid.uuid4()).upper(),
             action=headers.get("x-acs-action"),
             query=dict(request.args.items()),
+            new_connection=new_connection,
         )
         self.backend.record(entry)
         try:

@@ -10,19 +10,73 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import logging
+import socket
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from pytest_httpserver import HTTPServer
+from pytest_httpserver.httpserver import HTTPServerError
+from werkzeug import Request, Response
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from local.cams import exceptions
 from local.cams.models import CamsBackend, ErrorStyle, Fault, JournalEntry
 from local.cams.responses import CamsResponses
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data.json"
+NOT_KEPT_ALIVE = ("content-length", "connection", "transfer-encoding")
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """Keeps each connection open for the next request, as CAMS's HTTP/1.1 front end does: werkzeug's own
+    handler closes every one, so that each SDK call would pay a new connection's set-up."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # The headers and the body go out in two writes: without this, Nagle's algorithm holds the
+        # body until the client's delayed ACK, 40 ms a call on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def run_wsgi(self) -> None:
+        length = self.headers.get("Content-Length") or "0"
+        if self.request_version != "HTTP/1.1" or not length.isdigit() or self.headers.get("Transfer-Encoding"):
+            super().run_wsgi()  # answered by werkzeug, which closes the connection after it
+            return
+        # The whole body is read first: a next request on the connection must start right after it.
+        body = self.rfile.read(int(length))
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(body)
+        response = Response.from_app(self.server.app, environ)
+        payload = response.get_data()
+        self.send_response(response.status_code)
+        for name, value in response.headers.items():
+            if name.lower() not in NOT_KEPT_ALIVE:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        self.wfile.flush()
+
+
+class KeepAliveHTTPServer(HTTPServer):
+    """pytest-httpserver's server, with connections kept alive between requests."""
+
+    def start(self) -> None:
+        if self.is_running():
+            raise HTTPServerError("Server is already running")
+        app = Request.application(self.application)
+        self.server = make_server(self.host, self.port, app, threaded=True, request_handler=KeepAliveHandler)
+        self.port = self.server.port
+        self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
+        self.server_thread.start()
 
 
 class FakeCams:
@@ -32,7 +86,7 @@ class FakeCams:
         # One access line per call on stderr is noise here: the journal records every call.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.backend = CamsBackend()
-        self.server = HTTPServer(host=host, port=port, threaded=True)
+        self.server = KeepAliveHTTPServer(host=host, port=port, threaded=True)
         self.server.expect_request("/", method="POST").respond_with_handler(CamsResponses(self.backend).dispatch)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -91,6 +145,10 @@ class FakeCams:
     def calls(self, action: str = "QueryChatappBindWaba") -> list[JournalEntry]:
         return [entry for entry in self.backend.journal if entry.action == action]
 
+    def journal_records(self) -> list[dict[str, Any]]:
+        """The journal as JSON-ready objects, for a process that runs the fake on behalf of another."""
+        return [dataclasses.asdict(entry) for entry in self.journal]
+
     # --- behaviour ------------------------------------------------------------------------------
 
     def use_error_style(self, style: ErrorStyle) -> None:
@@ -100,6 +158,12 @@ class FakeCams:
     def limit_rate(self, per_second: int | None = 10) -> None:
         """Throttle each account past `per_second` calls in any one second (None: no limit)."""
         self.backend.rate_limit = per_second
+
+    def delay_new_connections(self, seconds: float | None) -> None:
+        """The first request on each new TCP connection arrives `seconds` late, as a TLS handshake would
+        make it (None: no delay); later requests on a kept-alive connection are not delayed. The journal's
+        `at` and the rate limit see it when it arrives, after the delay, as CAMS would."""
+        self.backend.new_connection_delay = seconds
 
     def fail_next(
         self,

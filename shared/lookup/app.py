@@ -9,10 +9,14 @@ Every failure is a JSON error from the table in `shared/errors.py` (and the READ
 
 from __future__ import annotations
 
-from shared.cams import gateway_for, warm_up
+from dataclasses import replace
+
+from shared.bindings.wiring import bindings_for
+from shared.cams import warm_up
 from shared.http import HttpRequest
 from shared.invocation import Invocation
 from shared.logs import add_secrets
+from shared.lookup.answers import waba_reply
 from shared.lookup.query import parse_lookup_query
 from shared.lookup.settings import CorsSettings, LookupSettings
 from shared.resolver import HttpApp, Reply
@@ -26,15 +30,18 @@ def lookup_waba(request: HttpRequest, invocation: Invocation[LookupSettings]) ->
     settings = invocation.settings
     query = parse_lookup_query(request.query, allow_isv_code=settings.allow_caller_isv_code)
     add_secrets([query.isv_code])
-    outcome = gateway_for(settings).query_bind_waba(
-        query.cust_space_id, query.isv_code or settings.isv_code(), invocation
-    )
-    log = {"custSpaceId": query.cust_space_id, "attempts": outcome.attempts}
-    if outcome.error is not None:
-        return Reply.failed(outcome.error, log)
-    found = outcome.unwrap()
-    body = {"waba": found.binding.to_json(), "requestId": invocation.request_id, "camsRequestId": found.cams_request_id}
-    return Reply.json(200, body, log={**log, "camsRequestId": found.cams_request_id})
+    bindings = bindings_for(invocation, settings.lookup_cams_share)
+    isv_code = query.isv_code or settings.isv_code()
+    found = bindings.service.lookup(query.cust_space_id, isv_code, bindings.keys, bindings.quota, invocation)
+    log = {"custSpaceId": query.cust_space_id, "attempts": found.attempts, "cache": found.source}
+    if found.answer is None:
+        assert found.error is not None
+        return Reply.failed(found.error, log)
+    negative = found.answer.error()
+    if negative is not None:
+        return Reply.failed(negative, {**log, "stale": found.stale})
+    reply = waba_reply(found, found.answer, request, invocation.request_id, invocation.clock.time())
+    return replace(reply, log={**log, **reply.log})
 
 
 @app.get("/healthz")

@@ -26,3 +26,5 @@ class LookupSettings(CamsSettings, CorsSettings):
     """ALLOW_CALLER_ISV_CODE and CORS_ALLOWED_ORIGINS, beside the settings of every function."""
 
     allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")
+    # Of the account's calls to CAMS per window, the most this function takes: the timer keeps the rest.
+    lookup_cams_share: int = Field(7, alias="LOOKUP_CAMS_SHARE", ge=1, le=1000)

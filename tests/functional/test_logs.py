@@ -110,6 +110,8 @@ def test_every_line_is_json_with_the_request_ids(
         "custSpaceId": "demo-approved",
         "camsRequestId": cams.calls()[1].request_id,
         "attempts": 2,
+        "cache": "cams",
+        "stale": False,
         "status": 200,
         "latencyMs": 0,
     }

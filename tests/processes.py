@@ -1,0 +1,63 @@
+"""What separate FC instances do in the multi-process tests: each process is one instance of one function.
+
+The functions here run in processes started with "spawn", so they take plain arguments and report
+through a queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from local.emulator import Credentials, Emulator, http_event
+
+ROLE = ("STS.DEMO-ROLE-KEY", "demo-role-secret", "demo-role-security-token")
+
+
+def lookups(environ: dict[str, str], spaces: list[str], start: Event, until_s: float, out: Queue[Any]) -> None:
+    """Look the spaces up in turn, one invocation at a time, from `start` until `until_s` have passed."""
+    emulator = _instance("lookup", environ)
+    start.wait(30)
+    ends = time.monotonic() + until_s
+    statuses: list[int] = []
+    turn = 0
+    while time.monotonic() < ends:
+        event = http_event("GET", "/waba", f"custSpaceId={spaces[turn % len(spaces)]}")
+        statuses.append(int(emulator.invoke(event)["statusCode"]))
+        turn += 1
+    out.put(("lookup", statuses))
+
+
+def one_lookup(environ: dict[str, str], space: str, start: Event, out: Queue[Any]) -> None:
+    """One lookup, as soon as `start` is set: the body of the answer, and how long it took."""
+    emulator = _instance("lookup", environ)
+    start.wait(30)
+    started = time.monotonic()
+    answer = emulator.invoke(http_event("GET", "/waba", f"custSpaceId={space}"))
+    out.put((int(answer["statusCode"]), json.loads(answer["body"]), time.monotonic() - started))
+
+
+def timer_runs(environ: dict[str, str], spaces: list[str], start: Event, until_s: float, out: Queue[Any]) -> None:
+    """Timer runs over the spaces, back to back, until `until_s` have passed."""
+    emulator = _instance("healthcheck", environ)
+    start.wait(30)
+    ends = time.monotonic() + until_s
+    payload = json.dumps({"spaces": [{"custSpaceId": space} for space in spaces]})
+    counts: list[dict[str, int]] = []
+    while time.monotonic() < ends:
+        try:
+            counts.append(emulator.invoke({"triggerName": "timer", "payload": payload})["counts"])
+        except Exception as failed:  # an alarming run fails the invocation; its lines tell why
+            counts.append({"failed": 1, type(failed).__name__: 1})
+    out.put(("healthcheck", counts))
+
+
+def _instance(function: str, environ: dict[str, str]) -> Emulator:
+    os.environ.update(environ)
+    with open(os.devnull, "w") as quiet:  # the function's log lines are not the test's
+        os.dup2(quiet.fileno(), 1)
+    return Emulator(function, credentials=Credentials(*ROLE))
