@@ -20,11 +20,13 @@ RUNTIME_VERSIONS := 3.10 3.12
 TARGET_PYTHON ?=
 SOURCES := functions shared local
 
-.PHONY: help serve test lint typecheck pytest invoke build lock lock-check pythons bench clean
+.PHONY: help serve test test-fast lint typecheck pytest invoke build lock lock-check pythons bench bench-load clean
 
 help:
 	@echo "make serve    the lookup function on http://127.0.0.1:$(PORT), on the built-in fake CAMS"
+	@echo "make serve REDIS=1   the same, with a real redis-server as the shared store (Tair in production)"
 	@echo "make test     ruff, mypy --strict, and pytest with coverage"
+	@echo "make test-fast  the tests that start no process or server of their own, in seconds"
 	@echo "make invoke   FUNCTION=lookup EVENT=events/lookup.json: one invocation with an event file"
 	@echo "make build    each function's code package in build/, for FC's python$(PYTHON_VERSION), with its bytecode"
 	@echo "make lock     regenerate locks/python3.X.txt from pyproject.toml (make lock-check: are they current?)"
@@ -38,7 +40,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/python -m local serve --port $(PORT)
+	$(BIN)/python -m local serve --port $(PORT) $(if $(REDIS),--redis)
 
 test: lint typecheck pytest
 
@@ -53,6 +55,10 @@ pytest: $(STAMP)
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage report
+
+# The fast set, in seconds: no test that starts processes or servers of its own, or reaches a registry.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not network" $(PYTEST_ARGS)
 
 invoke: $(STAMP)
 	$(BIN)/python -m local invoke $(FUNCTION) --event-file $(EVENT)
