@@ -32,6 +32,7 @@ help:
 	@echo "make lock     regenerate locks/python3.X.txt from pyproject.toml (make lock-check: are they current?)"
 	@echo "make pythons  fail unless python$(subst $() , and python,$(RUNTIME_VERSIONS)) are here (the artifact tests run them)"
 	@echo "make bench    import time, warm latency and the deployed cold start, handler against the bare SDK"
+	@echo "make bench-load  FC instances as processes, 50 then 100 lookups/s against the fake CAMS (about 3 min; BENCH_LOAD_ARGS=--quick)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { echo "Python 3.10 or newer is required"; exit 1; }
@@ -78,6 +79,10 @@ pythons: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/coldstart.py
+
+# FC instances as processes, an open-loop load of lookups, the fake CAMS at 10 calls/s, a real Redis.
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) build .coverage .pytest_cache .mypy_cache .ruff_cache .hypothesis

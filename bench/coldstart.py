@@ -25,7 +25,6 @@ most 1.15x the bare SDK, and at most 0.45x the same package without bytecode.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -33,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from local import build  # noqa: E402
+from local.cams.process import FakeSettings, fake_cams_process, role_credentials  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "11"))
 OUT = ROOT / "build" / ".bench"
@@ -82,30 +81,6 @@ elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": elapsed, "ok": ok, "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),
       file=sys.__stderr__)
 """
-
-
-@contextlib.contextmanager
-def fake_cams() -> Iterator[tuple[str, dict[str, str]]]:
-    """The fake CAMS in a process of its own, as bench/bench.py runs it; its endpoint and the demo role."""
-    script = (
-        "import sys; from local.cams import FakeCams; cams = FakeCams().start(); cams.load_demo();"
-        "print(cams.endpoint, flush=True); sys.stdin.read()"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        endpoint = process.stdout.readline().strip()
-        role = json.loads((ROOT / "local" / "demo_data.json").read_text())["accounts"][0]["stsTokens"][0]
-        yield (
-            endpoint,
-            {"access_key_id": role["id"], "access_key_secret": role["secret"], "security_token": role["token"]},
-        )
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait(timeout=10)
 
 
 @dataclass
@@ -275,7 +250,8 @@ def main() -> None:
         try:
             for row in rows:
                 read_only_copy(row, code)
-            with fake_cams() as (endpoint, role):
+            with fake_cams_process(FakeSettings()) as fake:
+                endpoint, role = fake.endpoint, role_credentials()
                 for row in rows:  # one unmeasured run each: the files in the page cache, as for every later run
                     run(row, endpoint, role)
                     row.seconds.clear()

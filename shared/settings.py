@@ -45,6 +45,8 @@ class CamsSettings(BaseModel):
     # The account's limit at CAMS, and the margin that keeps arrivals inside it (shared/store).
     cams_rate_limit_per_second: int = Field(10, alias="CAMS_RATE_LIMIT_PER_SECOND", ge=1, le=1000)
     cams_rate_window_margin_ms: int = Field(250, alias="CAMS_RATE_WINDOW_MARGIN_MS", ge=0, le=5000)
+    # How long a call may wait for a slot of the quota: a web caller is better served by a quick 429.
+    cams_quota_wait_ms: int = Field(1000, alias="CAMS_QUOTA_WAIT_MS", ge=0, le=60_000)
     # The shared store: Redis (Tair), else each instance's memory.
     redis_url: SecretStr | None = Field(None, alias="REDIS_URL")
     redis_password: SecretStr | None = Field(None, alias="REDIS_PASSWORD")
@@ -62,9 +64,7 @@ class CamsSettings(BaseModel):
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("redis://", "rediss://")):
-            raise ValueError("must be a redis:// or rediss:// URL")
-        return value
+        return url_of_scheme(value, "redis://", "rediss://")
 
     def secrets(self) -> list[str]:
         """The values in these settings that must never reach a log line."""
@@ -77,6 +77,13 @@ class CamsSettings(BaseModel):
     def isv_code(self) -> str | None:
         """The server-side IsvCode, if one is set."""
         return self.cams_isv_code.get_secret_value() if self.cams_isv_code else None
+
+
+def url_of_scheme(value: SecretStr | None, *schemes: str) -> SecretStr | None:
+    """A URL setting's check: one of `schemes`, or a ValueError that never repeats the URL."""
+    if value is not None and not value.get_secret_value().startswith(schemes):
+        raise ValueError(f"must be a {' or '.join(schemes)} URL")
+    return value
 
 
 S = TypeVar("S", bound=CamsSettings)
@@ -106,7 +113,7 @@ def load_settings(model: type[M], environ: Mapping[str, str]) -> M:
     try:
         return model.model_validate(present)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or model.__name__}: {e['msg']}" for e in exc.errors())
         raise ConfigurationError(f"Invalid function settings: {problems}") from None
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.healthcheck.app import app, initialize
+from shared.loading import instance_imports
+
+with instance_imports():
+    from shared.healthcheck.app import app, initialize
 
 __all__ = ["handler", "initialize"]
 

@@ -6,6 +6,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import MutableSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -160,17 +161,16 @@ class CamsBackend:
 
     def first_on_connection(self, connection: object) -> bool:
         """Whether this is the first request seen on `connection` (a socket, kept by weak reference)."""
-        with self._lock:
-            if connection in self._connections:
-                return False
-            self._connections.add(connection)
-            return True
+        return self._first_time(self._connections, connection)
 
     def use_nonce(self, nonce: str) -> bool:
+        return self._first_time(self.seen_nonces, nonce)
+
+    def _first_time(self, seen: MutableSet[Any], item: Any) -> bool:
         with self._lock:
-            if nonce in self.seen_nonces:
+            if item in seen:
                 return False
-            self.seen_nonces.add(nonce)
+            seen.add(item)
             return True
 
     def next_fault(self) -> Fault | None:

@@ -34,7 +34,8 @@ def bindings_for(invocation: Invocation[S], share_per_second: int | None = None)
     keys = keys_for(invocation.account_id, invocation.region)
     limit = min(share_per_second or settings.cams_rate_limit_per_second, settings.cams_rate_limit_per_second)
     window_ms = 1000 + settings.cams_rate_window_margin_ms
-    return Bindings(service, keys, CamsQuota(service.store.limiter, keys, limit, window_ms))
+    quota = CamsQuota(service.store.limiter, keys, limit, window_ms, settings.cams_quota_wait_ms)
+    return Bindings(service, keys, quota)
 
 
 @lru_cache(maxsize=2)

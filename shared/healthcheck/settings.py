@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import Field, SecretStr, TypeAdapter, field_validator
 
 from shared import alerts
-from shared.settings import CamsSettings
+from shared.settings import CamsSettings, url_of_scheme
 
 _ISV_CODE_MAP = TypeAdapter(dict[str, str])
 ALARMING = frozenset({"unhealthy", "error"})
@@ -33,9 +33,7 @@ class HealthcheckSettings(CamsSettings):
     @field_validator("alert_webhook_url")
     @classmethod
     def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value
+        return url_of_scheme(value, "https://", "http://")
 
     @field_validator("healthcheck_isv_codes")
     @classmethod

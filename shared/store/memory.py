@@ -16,7 +16,7 @@ import bisect
 import secrets
 import threading
 from collections import OrderedDict
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from shared.clock import Clock
 from shared.store.algorithms import MICROS, Bucket, earliest_slot, take_tokens
@@ -40,14 +40,18 @@ def _make_room(entries: OrderedDict[str, V], max_entries: int, expired: list[str
         entries.popitem(last=False)
 
 
-class MemoryCache:
-    """A bounded map with expiry: the oldest write goes first when it is full."""
+class _Bounded(Generic[V]):
+    """Entries of one kind, at most `max_entries` of them, behind one lock, on the injected clock."""
 
     def __init__(self, clock: Clock, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self._clock = clock
         self._max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[str, V] = OrderedDict()
         self._guard = threading.Lock()
+
+
+class MemoryCache(_Bounded[tuple[float, bytes]]):
+    """A bounded map with expiry: the oldest write goes first when it is full."""
 
     def get(self, key: str) -> bytes | None:
         with self._guard:
@@ -75,44 +79,32 @@ class MemoryCache:
         return len(self._entries)
 
 
-class MemoryLocks:
+class MemoryLocks(_Bounded[tuple[float, str]]):
     """Locks held in this instance only."""
-
-    def __init__(self, clock: Clock, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
-        self._clock = clock
-        self._max_entries = max_entries
-        self._held: OrderedDict[str, tuple[float, str]] = OrderedDict()
-        self._guard = threading.Lock()
 
     def try_lock(self, key: str, ttl_ms: int) -> str | None:
         with self._guard:
             now = self._clock.monotonic()
-            held = self._held.get(key)
+            held = self._entries.get(key)
             if held is not None and held[0] > now:
                 return None
-            self._held.pop(key, None)
-            _make_room(self._held, self._max_entries, [k for k, (t, _) in self._held.items() if t <= now])
+            self._entries.pop(key, None)
+            _make_room(self._entries, self._max_entries, [k for k, (t, _) in self._entries.items() if t <= now])
             token = secrets.token_hex(16)
-            self._held[key] = (now + ttl_ms / 1000, token)
+            self._entries[key] = (now + ttl_ms / 1000, token)
             return token
 
     def unlock(self, key: str, token: str) -> bool:
         with self._guard:
-            held = self._held.get(key)
+            held = self._entries.get(key)
             if held is None or held[1] != token or held[0] <= self._clock.monotonic():
                 return False
-            del self._held[key]
+            del self._entries[key]
             return True
 
 
-class MemoryLimiter:
+class MemoryLimiter(_Bounded[list[int]]):
     """The sliding-window limiter of `shared.store.redis_store.RedisLimiter`, for this instance alone."""
-
-    def __init__(self, clock: Clock, max_keys: int = DEFAULT_MAX_ENTRIES) -> None:
-        self._clock = clock
-        self._max_keys = max_keys
-        self._slots: OrderedDict[str, list[int]] = OrderedDict()
-        self._guard = threading.Lock()
 
     def reserve(self, key: str, limit: int, window_ms: int, max_wait_ms: float) -> Reservation:
         check_limit(limit, window_ms)
@@ -134,33 +126,27 @@ class MemoryLimiter:
     def _earliest(self, key: str, limit: int, window_ms: int) -> tuple[int, list[int], int]:
         now = _micros(self._clock)
         window = window_ms * 1000
-        slots = self._slots.get(key, [])
+        slots = self._entries.get(key, [])
         del slots[: bisect.bisect_left(slots, now - window)]  # gone from every window that can hold `now`
         return now, slots, earliest_slot(slots, now, limit, window)
 
     def _keep(self, key: str, slots: list[int], now: int, window_ms: int) -> None:
-        self._slots.pop(key, None)
-        stale = [k for k, s in self._slots.items() if not s or s[-1] < now - window_ms * 1000]
-        _make_room(self._slots, self._max_keys, stale)
-        self._slots[key] = slots
+        self._entries.pop(key, None)
+        stale = [k for k, s in self._entries.items() if not s or s[-1] < now - window_ms * 1000]
+        _make_room(self._entries, self._max_entries, stale)
+        self._entries[key] = slots
 
 
-class MemoryBuckets:
+class MemoryBuckets(_Bounded[Bucket]):
     """Token buckets held in this instance only."""
-
-    def __init__(self, clock: Clock, max_keys: int = DEFAULT_MAX_ENTRIES) -> None:
-        self._clock = clock
-        self._max_keys = max_keys
-        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
-        self._guard = threading.Lock()
 
     def take(self, key: str, rate_per_s: float, burst: int, cost: int = 1) -> Take:
         check_bucket(rate_per_s, burst, cost)
         with self._guard:
             now = _micros(self._clock)
-            bucket, allowed, wait = take_tokens(self._buckets.pop(key, None), now, rate_per_s, burst, cost)
-            _make_room(self._buckets, self._max_keys, [])
-            self._buckets[key] = bucket
+            bucket, allowed, wait = take_tokens(self._entries.pop(key, None), now, rate_per_s, burst, cost)
+            _make_room(self._entries, self._max_entries, [])
+            self._entries[key] = bucket
             return Take(allowed, wait / 1000, bucket.tokens, shared=False)
 
 

@@ -115,19 +115,19 @@ def test_a_caller_with_a_lower_limit_leaves_the_rest_to_the_other() -> None:
 
 
 def test_the_limiter_refuses_impossible_limits_and_bounds_its_keys() -> None:
-    limiter = MemoryLimiter(FakeClock(), max_keys=2)
+    limiter = MemoryLimiter(FakeClock(), max_entries=2)
     with pytest.raises(ValueError, match="limit"):
         limiter.reserve("k", limit=0, window_ms=1000, max_wait_ms=0)
     with pytest.raises(ValueError, match="limit"):
         limiter.time_to_slot("k", limit=1, window_ms=0)
     for index in range(5):
         assert limiter.reserve(f"k{index}", 1, 1000, 0).granted
-    assert len(limiter._slots) == 2
+    assert len(limiter._entries) == 2
 
 
 def test_a_token_bucket_per_caller() -> None:
     clock = FakeClock()
-    buckets = MemoryBuckets(clock, max_keys=2)
+    buckets = MemoryBuckets(clock, max_entries=2)
     assert [buckets.take("a", rate_per_s=2.0, burst=2).allowed for _ in range(3)] == [True, True, False]
     refused = buckets.take("a", rate_per_s=2.0, burst=2)
     assert refused.wait_ms == pytest.approx(500.0)
