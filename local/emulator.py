@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.fc_trigger import TriggerAuth, TriggerRejected
 from shared.clock import SYSTEM_CLOCK, Clock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,8 +245,14 @@ def _event_request_id(event: bytes) -> str | None:
     return request_id if isinstance(request_id, str) else None
 
 
-def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 9000) -> ThreadingHTTPServer:
-    """An HTTP server that plays the function's HTTP trigger; call `serve_forever()` on it."""
+def serve(
+    emulator: Emulator, host: str = "127.0.0.1", port: int = 9000, trigger: TriggerAuth | None = None
+) -> ThreadingHTTPServer:
+    """An HTTP server that plays the function's HTTP trigger; call `serve_forever()` on it.
+
+    With `trigger`, FC's own authentication of the trigger (`local.fc_trigger`, from s.yaml's
+    `authConfig`) runs first: a request it refuses never reaches the function.
+    """
 
     class TriggerHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -269,6 +276,12 @@ def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 9000) -> Thre
             body = self.rfile.read(length) if length else b""
             headers = {k: ", ".join(self.headers.get_all(k) or []) for k in dict.fromkeys(self.headers.keys())}
             request_id = str(uuid.uuid4())
+            if trigger is not None:
+                try:
+                    headers = trigger.check(self.command, url.path, headers, url.query)
+                except TriggerRejected as refused:
+                    self._send(refused.status, {"content-type": "application/json"}, refused.body(), request_id)
+                    return
             event = http_event(
                 self.command,
                 url.path,
@@ -288,6 +301,9 @@ def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 9000) -> Thre
                     {"content-type": "application/json", "x-fc-error-type": "UnhandledInvocationError"},
                 )
                 payload = json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__}).encode()
+            self._send(status, out_headers, payload, request_id)
+
+        def _send(self, status: int, out_headers: Mapping[str, str], payload: bytes, request_id: str) -> None:
             self.send_response(status)
             for name, value in out_headers.items():
                 self.send_header(name, value)

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -33,12 +34,15 @@ class ServiceError(Exception):
         cams_request_id: str | None = None,
         retry_after_s: float | None = None,
         parameter: str | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.cams_request_id = cams_request_id
         self.retry_after_s = retry_after_s
         self.parameter = parameter
+        self.context: Mapping[str, Any] = context or {}
+        """Fields for the invocation's request line (the caller's `sub`, why a token failed), never for the answer."""
 
     def headers(self) -> dict[str, str]:
         """Headers the answer to this error carries besides the JSON ones."""
@@ -57,6 +61,31 @@ class InvalidParameter(ServiceError, status=400):
 
 class InvalidRequest(ServiceError, status=400):
     """The event is not an FC3 HTTP event: not JSON, or no method."""
+
+
+class Unauthorized(ServiceError, status=401):
+    """No bearer token, or one that fails a check; `WWW-Authenticate` says so as RFC 6750 allows, no more.
+
+    >>> Unauthorized.missing().headers(), Unauthorized.invalid("expired").headers()
+    ({'www-authenticate': 'Bearer'}, {'www-authenticate': 'Bearer error="invalid_token"'})
+    """
+
+    def __init__(self, message: str, *, invalid_token: bool, reason: str) -> None:
+        super().__init__(message, context={"authError": reason})
+        self.invalid_token = invalid_token
+
+    @classmethod
+    def missing(cls, reason: str = "missing") -> Unauthorized:
+        """No token, or another scheme than Bearer: the challenge alone (RFC 6750, section 3.1)."""
+        return cls("A bearer token is required.", invalid_token=False, reason=reason)
+
+    @classmethod
+    def invalid(cls, reason: str) -> Unauthorized:
+        """A token that fails any check; `reason` goes to the log line only, never to the caller."""
+        return cls("The bearer token is not valid.", invalid_token=True, reason=reason)
+
+    def headers(self) -> dict[str, str]:
+        return {"www-authenticate": 'Bearer error="invalid_token"' if self.invalid_token else "Bearer"}
 
 
 class OriginNotAllowed(ServiceError, status=403):
@@ -87,6 +116,13 @@ class MethodNotAllowed(ServiceError, status=405):
 
     def headers(self) -> dict[str, str]:
         return {"allow": self.allow}
+
+
+class TooManyRequests(ServiceError, status=429):
+    """This caller is over CALLER_RATE_PER_SECOND; `Retry-After` says when its next request may go."""
+
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": str(max(1, math.ceil(self.retry_after_s or 1)))}
 
 
 class Throttled(ServiceError, status=429, retryable=True):
@@ -127,11 +163,13 @@ class UpstreamTimeout(ServiceError, status=504, retryable=True):
 ERROR_TABLE: tuple[type[ServiceError], ...] = (
     InvalidParameter,
     InvalidRequest,
+    Unauthorized,
     OriginNotAllowed,
     NotFound,
     WabaNotBound,
     SpaceNotFound,
     MethodNotAllowed,
+    TooManyRequests,
     Throttled,
     InternalError,
     ConfigurationError,

@@ -20,6 +20,10 @@ from shared.errors import InvalidRequest
 from shared.events import MalformedEvent, decode_event
 
 PREFLIGHT_MAX_AGE_S = "600"
+ALWAYS_ALLOWED_HEADERS = ("Authorization",)
+"""Request headers a preflight always allows: the bearer token's, so that a browser may send it."""
+EXPOSED_HEADERS = "Retry-After, WWW-Authenticate, ETag"
+"""Response headers an allowed origin's scripts may read besides the CORS-safelisted ones."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class HttpRequest:
     path: str
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
+    source_ip: str | None = None
+    """The client's address as FC saw the connection (`requestContext.http.sourceIp`), never a header."""
 
     @property
     def origin(self) -> str | None:
@@ -62,6 +68,7 @@ def parse_http_event(event: object) -> HttpRequest:
         path=path or "/",
         headers={k.lower(): v for k, v in _strings(document.get("headers")).items()},
         query=_strings(document.get("queryParameters")),
+        source_ip=_source_ip(http.get("sourceIp")),
     )
     if not _encodable(request.method, request.path, *request.headers.items(), *request.query.items()):
         raise InvalidRequest("The request holds text that is not valid Unicode.")
@@ -77,6 +84,13 @@ def _encodable(*texts: str | tuple[str, str]) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _source_ip(value: object) -> str | None:
+    """An address of at most 64 characters from [0-9A-Za-z.:], else None: it becomes part of a store key."""
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        return None
+    return value if all(c.isascii() and (c.isalnum() or c in ".:") for c in value) else None
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
@@ -104,10 +118,11 @@ def allowed_origin(origin: str | None, allowed: tuple[str, ...]) -> str | None:
 
 
 def cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]:
+    """`Vary: Origin` on every answer once an allow-list is set; an allowed origin may read the answer."""
     allow = allowed_origin(origin, allowed)
     if allow is None:
         return {"vary": "Origin"} if allowed else {}
-    return {"access-control-allow-origin": allow, "vary": "Origin"}
+    return {"access-control-allow-origin": allow, "vary": "Origin", "access-control-expose-headers": EXPOSED_HEADERS}
 
 
 def preflight_headers(request: HttpRequest, allowed: tuple[str, ...], methods: str) -> dict[str, str]:
@@ -118,6 +133,7 @@ def preflight_headers(request: HttpRequest, allowed: tuple[str, ...], methods: s
         "access-control-max-age": PREFLIGHT_MAX_AGE_S,
     }
     safe = [h.strip() for h in requested.split(",") if h.strip() and h.strip().replace("-", "").isalnum()]
-    if safe:
-        headers["access-control-allow-headers"] = ", ".join(safe)
+    always = {name.lower() for name in ALWAYS_ALLOWED_HEADERS}
+    wanted = [*ALWAYS_ALLOWED_HEADERS, *(name for name in safe if name.lower() not in always)]
+    headers["access-control-allow-headers"] = ", ".join(wanted)
     return headers

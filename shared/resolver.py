@@ -73,7 +73,7 @@ class Reply:
     def log_fields(self) -> dict[str, Any]:
         if self.error is None:
             return {"outcome": "ok", **self.log}
-        fields = {"outcome": self.error.code, "errorMessage": self.error.message, **self.log}
+        fields = {"outcome": self.error.code, "errorMessage": self.error.message, **self.error.context, **self.log}
         if self.error.cams_request_id:
             fields["camsRequestId"] = self.error.cams_request_id
         return fields

@@ -12,7 +12,7 @@ from functions.lookup import index as lookup_index
 from local.cams import FakeCams
 from shared.bindings.wiring import service_for
 from shared.settings import forget_settings
-from tests.helpers import CREDENTIAL_VARIABLES, Env, FakeClock, settings_variables
+from tests.helpers import CREDENTIAL_VARIABLES, Env, FakeClock, auth_environ, settings_variables
 
 Handler = Callable[[Any, Any], Any]
 
@@ -62,6 +62,12 @@ def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     environment.setenv("CAMS_RETRY_MAX_DELAY_MS", "50")
     environment.setenv("CAMS_READ_TIMEOUT_MS", "2000")
     environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
+    # Callers authenticate as deployed (AUTH_MODE=jwt, the default) with the tests' keys; `get` and
+    # `call` send a token for every space. The per-caller limit is lifted unless a test sets it.
+    for name, value in auth_environ().items():
+        environment.setenv(name, value)
+    environment.setenv("CALLER_RATE_PER_SECOND", "1000")
+    environment.setenv("CALLER_BURST", "1000")
     # Every lookup reaches the fake unless a test turns the cache on (tests/functional/test_cache.py).
     for name in ("CACHE_TTL_SECONDS", "CACHE_NEGATIVE_TTL_SECONDS", "CACHE_MAX_STALE_SECONDS"):
         environment.setenv(name, "0")

@@ -1,8 +1,9 @@
 """The HTTP function's routes.
 
     GET /waba?custSpaceId=<id>   200 {"waba": {...}, "requestId": ..., "camsRequestId": ...}
-    GET /healthz                 200 {"status": "ok"} without calling CAMS
-    OPTIONS <route>              CORS preflight
+    GET /waba/own                the WABA of the function's own account, for callers of every space (`*`)
+    GET /healthz                 200 {"status": "ok"} without calling CAMS, without a token
+    OPTIONS <route>              CORS preflight, without a token
 
 Every failure is a JSON error from the table in `shared/errors.py` (and the README).
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from shared.auth import Caller
 from shared.bindings.wiring import bindings_for
 from shared.cams import warm_up
 from shared.http import HttpRequest
 from shared.invocation import Invocation
 from shared.logs import add_secrets
+from shared.lookup.access import admit, out_of_scope
 from shared.lookup.answers import waba_reply
 from shared.lookup.query import parse_lookup_query
 from shared.lookup.settings import CorsSettings, LookupSettings
@@ -27,13 +30,34 @@ app = HttpApp(LookupSettings, allowed_origins=lambda: current_settings(CorsSetti
 
 @app.get("/waba")
 def lookup_waba(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
+    caller = admit(request, invocation)
+    query = parse_lookup_query(request.query, allow_isv_code=invocation.settings.allow_caller_isv_code)
+    return _lookup(request, invocation, caller, query.cust_space_id, query.isv_code)
+
+
+@app.get("/waba/own")
+def lookup_own_waba(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
+    caller = admit(request, invocation)
+    query = parse_lookup_query(request.query, allow_isv_code=invocation.settings.allow_caller_isv_code, own=True)
+    return _lookup(request, invocation, caller, None, query.isv_code)
+
+
+def _lookup(
+    request: HttpRequest,
+    invocation: Invocation[LookupSettings],
+    caller: Caller,
+    space: str | None,
+    caller_isv_code: str | None,
+) -> Reply:
     settings = invocation.settings
-    query = parse_lookup_query(request.query, allow_isv_code=settings.allow_caller_isv_code)
-    add_secrets([query.isv_code])
+    add_secrets([caller_isv_code])
+    scope = {**caller.log_fields(), "custSpaceId": space}
+    if not caller.may_read(space):
+        return Reply.failed(out_of_scope(), {**scope, "scope": "denied"})
     bindings = bindings_for(invocation, settings.lookup_cams_share)
-    isv_code = query.isv_code or settings.isv_code()
-    found = bindings.service.lookup(query.cust_space_id, isv_code, bindings.keys, bindings.quota, invocation)
-    log = {"custSpaceId": query.cust_space_id, "attempts": found.attempts, "cache": found.source}
+    isv_code = caller_isv_code or settings.isv_code()
+    found = bindings.service.lookup(space, isv_code, bindings.keys, bindings.quota, invocation)
+    log = {**scope, "attempts": found.attempts, "cache": found.source}
     if found.answer is None:
         assert found.error is not None
         return Reply.failed(found.error, log)

@@ -1,9 +1,10 @@
-"""The HTTP function's settings: those of every function, and who may call it how."""
+"""The HTTP function's settings: those of every function, who may call it how, and how often."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.auth.settings import AuthSettings
 from shared.settings import CamsSettings, split_list
 
 
@@ -22,8 +23,8 @@ class CorsSettings(BaseModel):
         return tuple(origin.rstrip("/") for origin in origins) if isinstance(origins, tuple) else origins
 
 
-class LookupSettings(CamsSettings, CorsSettings):
-    """ALLOW_CALLER_ISV_CODE and CORS_ALLOWED_ORIGINS, beside the settings of every function."""
+class LookupSettings(CamsSettings, CorsSettings, AuthSettings):
+    """ALLOW_CALLER_ISV_CODE, CORS_ALLOWED_ORIGINS, AUTH_* and CALLER_*, beside the settings of every function."""
 
     allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")
     # Of the account's calls to CAMS per window, the most this function takes: the timer keeps the rest.

@@ -27,6 +27,7 @@ import yaml
 from local import build
 from local.build import ROOT, BuildError, Interpreter, find_python
 from local.cams import FakeCams
+from local.tokens import demo_environ
 from tests.helpers import ROLE
 
 FUNCTIONS = ("lookup", "healthcheck")
@@ -216,11 +217,22 @@ def test_packages_hold_the_function_shared_dependencies_and_their_bytecode(pytho
 
 @pytest.mark.slow
 def test_the_lookup_package_answers_its_events(python: Interpreter, packages: Path, cams: FakeCams) -> None:
-    events = ["lookup.json", "lookup-own-waba.json", "lookup-bad-input.json", "preflight.json", "healthz.json"]
+    events = [
+        "lookup.json",
+        "lookup-own-waba.json",
+        "lookup-bad-input.json",
+        "lookup-no-token.json",
+        "preflight.json",
+        "healthz.json",
+    ]
+    # The events' tokens are signed by the demo key: PyJWT and cryptography verify them in the package.
+    auth = {name: value for name, value in demo_environ().items() if name.startswith("AUTH_") and "JWK_" not in name}
 
-    run = run_package(python, packages / "lookup", "lookup", events, cams, CORS_ALLOWED_ORIGINS="http://localhost:3000")
+    run = run_package(
+        python, packages / "lookup", "lookup", events, cams, CORS_ALLOWED_ORIGINS="http://localhost:3000", **auth
+    )
 
-    assert [r["result"]["statusCode"] for r in run["results"]] == [200, 200, 400, 204, 200]
+    assert [r["result"]["statusCode"] for r in run["results"]] == [200, 200, 400, 401, 204, 200]
     assert json.loads(run["results"][0]["result"]["body"])["waba"]["id"] == "200000000000101"
     assert [c.access_key_id for c in cams.calls()] == ["STS.DEMO-ROLE-KEY"] * 2
     assert all(p.startswith(str(packages)) or "site-packages" not in p for p in run["paths"])

@@ -51,8 +51,33 @@ def test_preflight_from_an_allowed_origin(lookup: Any, cams: FakeCams) -> None:
     assert answer.raw["body"] == ""
     assert answer.headers["access-control-allow-origin"] == ALLOWED
     assert answer.headers["access-control-allow-methods"] == "GET, OPTIONS"
-    assert answer.headers["access-control-allow-headers"] == "X-Trace"
+    assert answer.headers["access-control-allow-headers"] == "Authorization, X-Trace"
+    assert answer.headers["vary"] == "Origin"
     assert cams.journal == []
+
+
+def test_a_preflight_needs_no_token_and_always_allows_the_authorization_header(lookup: Any, cams: FakeCams) -> None:
+    for path in ("/waba", "/waba/own"):
+        event = http_event(
+            "OPTIONS",
+            path,
+            headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x"},
+        )
+        answer = call(lookup, event, authorization=None)
+
+        assert answer.status == 204
+        assert answer.headers["access-control-allow-headers"] == "Authorization, x"
+    assert cams.journal == []
+
+
+def test_answers_without_a_token_carry_cors_for_an_allowed_origin(lookup: Any, cams: FakeCams) -> None:
+    answer = get(lookup, "/waba", "custSpaceId=demo-approved", {"Origin": ALLOWED}, authorization=None)
+
+    assert (answer.status, answer.error_code) == (401, "Unauthorized")
+    assert answer.headers["access-control-allow-origin"] == ALLOWED
+    assert answer.headers["vary"] == "Origin"
+    assert "WWW-Authenticate" in answer.headers["access-control-expose-headers"]
+    assert "Retry-After" in answer.headers["access-control-expose-headers"]
 
 
 def test_preflight_from_another_origin_is_403(lookup: Any) -> None:

@@ -117,6 +117,7 @@ def test_the_default_chain_is_used_without_context_or_environment_credentials(ca
         "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
         "CAMS_ENDPOINT": cams.endpoint,
         "CAMS_PROTOCOL": "http",
+        "AUTH_MODE": "none",  # the credentials of the function, not of its callers, are what this test is about
     }
     script = (
         "import json; from local.emulator import Emulator, http_event;"

@@ -13,7 +13,7 @@ import pytest
 from local.cams import FakeCams
 from local.emulator import Emulator, http_event, serve
 from shared.errors import ConfigurationError
-from tests.helpers import ROLE, Env, log_lines
+from tests.helpers import ROLE, Env, bearer, log_lines
 
 ALLOWED = "https://app.example.com"
 
@@ -66,7 +66,8 @@ def test_the_access_log_names_parameters_never_their_values(
     trigger: tuple[str, int], capfd: pytest.CaptureFixture[str]
 ) -> None:
     request = (
-        b"GET /waba?custSpaceId=demo-isv&isvCode=demo-isv-code-0001 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        b"GET /waba?custSpaceId=demo-isv&isvCode=demo-isv-code-0001 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        + f"Authorization: {bearer(['demo-isv'])}\r\n\r\n".encode()
     )
 
     status, body = raw(trigger, request)
@@ -75,6 +76,7 @@ def test_the_access_log_names_parameters_never_their_values(
     err = capfd.readouterr().err
     assert "GET /waba ?custSpaceId,isvCode 200" in err
     assert "demo-isv-code-0001" not in err
+    assert "Bearer" not in err, "the emulator never echoes an Authorization header"
 
 
 # --- a bad setting, the way FC meets it: the initializer first, then the handler -----------------

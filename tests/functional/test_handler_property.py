@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.cams import FakeCams
-from tests.helpers import call, context
+from local.emulator import http_event
+from tests.helpers import EC_KID, RSA_KID, bearer, call, context
 
 
 def test_a_malformed_event_is_a_json_400(lookup: Any) -> None:
@@ -40,11 +41,13 @@ def nested(depth: int) -> object:
 deep = st.integers(min_value=20, max_value=400).map(nested)
 # Deeper than any JSON encoder would write: built as text.
 deep_text = st.integers(min_value=100, max_value=5000).map(
-    lambda depth: '{"requestContext": {"http": {"method": "GET", "path": "/waba"}}, "x": '
-    + '{"n": [' * depth
-    + "1"
-    + "]}" * depth
-    + "}"
+    lambda depth: (
+        '{"requestContext": {"http": {"method": "GET", "path": "/waba"}}, "x": '
+        + '{"n": [' * depth
+        + "1"
+        + "]}" * depth
+        + "}"
+    )
 )
 methods = st.sampled_from(["GET", "OPTIONS", "POST", "HEAD", "get", "", " "]) | texts
 paths = st.sampled_from(["/waba", "/healthz", "/waba/", "/", "//waba", "/%00"]) | texts
@@ -109,3 +112,51 @@ def test_no_event_makes_the_handler_raise_or_answer_without_json(lookup: Any, ca
         if "error" in body:
             assert set(body["error"]) >= {"code", "message", "requestId"}
             assert "Traceback" not in raw["body"]
+
+
+# --- property: no Authorization header, however malformed, gets past the token check ---------------
+
+
+def _segment(value: object) -> str:
+    raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+VALID_TOKEN = bearer().split()[1]
+jose_headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "alg": st.sampled_from(["RS256", "ES256", "HS256", "none", "None", "RS512", ""]) | json_values,
+        "kid": st.sampled_from([RSA_KID, EC_KID, "", "other"]) | json_values,
+        "typ": st.just("JWT") | json_values,
+        "crit": json_values,
+    },
+)
+forged = st.tuples(jose_headers | json_values, json_values, st.binary(max_size=300)).map(
+    lambda parts: f"{_segment(parts[0])}.{_segment(parts[1])}.{_segment(parts[2])}"
+)
+authorizations = (
+    texts
+    | st.text(max_size=9000)
+    | st.builds(
+        lambda scheme, rest: f"{scheme} {rest}", st.sampled_from(["Bearer", "bearer", "BEARER", "Basic"]), texts
+    )
+    | forged.map(lambda t: f"Bearer {t}")
+    | st.integers(0, len(VALID_TOKEN) - 1).map(lambda cut: f"Bearer {VALID_TOKEN[:cut]}")
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(authorization=authorizations, path=st.sampled_from(["/waba", "/waba/own"]))
+def test_no_authorization_header_gets_anything_but_401(
+    lookup: Any, cams: FakeCams, authorization: str, path: str
+) -> None:
+    event = http_event(
+        "GET", path, "custSpaceId=demo-approved" if path == "/waba" else "", {"Authorization": authorization}
+    )
+    answer = call(lookup, event, authorization=None)
+
+    assert answer.status in (401, 400), answer.body
+    if answer.status == 401:
+        assert answer.headers["www-authenticate"] in ("Bearer", 'Bearer error="invalid_token"')
+    assert cams.journal == []

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from local.emulator import ROOT
+from local.tokens import demo_claims, demo_kid, demo_private_key, sign
+from tests.helpers import signing_keys
 
 EVENTS = ROOT / "events"
 pytestmark = pytest.mark.slow  # each test starts `make serve` or `python -m local` in a process of its own
@@ -72,8 +74,19 @@ def served() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+def demo_token(*spaces: str, sub: str = "demo-user") -> str:
+    """`python -m local token --spaces ...`, as the README's curl runs it."""
+    command = [sys.executable, "-m", "local", "token", "--spaces", *spaces, "--sub", sub]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def test_make_serve_answers_a_demo_waba(served: str) -> None:
-    status, headers, body = fetch(f"{served}/waba?custSpaceId=demo-approved")
+    status, headers, body = fetch(f"{served}/waba?custSpaceId=demo-approved", headers=auth(demo_token("demo-approved")))
 
     assert status == 200
     assert body["waba"]["name"] == "Demo Approved WABA"
@@ -82,7 +95,7 @@ def test_make_serve_answers_a_demo_waba(served: str) -> None:
 
 
 def test_make_serve_answers_bad_input_with_the_documented_error(served: str) -> None:
-    status, _, body = fetch(f"{served}/waba?custSpaceId=%3Cscript%3E")
+    status, _, body = fetch(f"{served}/waba?custSpaceId=%3Cscript%3E", headers=auth(demo_token("*")))
 
     assert (status, body["error"]["code"], body["error"]["parameter"]) == (
         400,
@@ -92,16 +105,93 @@ def test_make_serve_answers_bad_input_with_the_documented_error(served: str) -> 
 
 
 def test_make_serve_answers_every_route(served: str) -> None:
-    assert fetch(f"{served}/waba")[2]["waba"]["id"] == "200000000000001"
-    assert fetch(f"{served}/waba?custSpaceId=demo-unbound")[2]["error"]["code"] == "WabaNotBound"
-    assert fetch(f"{served}/nowhere")[0] == 404
-    assert fetch(f"{served}/waba", "DELETE")[0] == 405
+    every = auth(demo_token("*"))
+    assert fetch(f"{served}/waba/own", headers=every)[2]["waba"]["id"] == "200000000000001"
+    assert fetch(f"{served}/waba", headers=every)[2]["error"]["parameter"] == "custSpaceId"
+    assert fetch(f"{served}/waba?custSpaceId=demo-unbound", headers=every)[2]["error"]["code"] == "WabaNotBound"
+    assert fetch(f"{served}/nowhere", headers=every)[0] == 404
+    assert fetch(f"{served}/waba", "DELETE", every)[0] == 405
+    assert fetch(f"{served}/healthz")[0] == 200, "the trigger's whitelist: no token"
     status, headers, _ = fetch(
         f"{served}/waba",
         "OPTIONS",
-        {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"},
+        {
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
     )
     assert (status, headers["access-control-allow-origin"]) == (204, "http://localhost:3000")
+    assert headers["access-control-allow-headers"] == "Authorization"
+
+
+def test_make_serve_scopes_callers_to_their_spaces(served: str) -> None:
+    alice = auth(demo_token("demo-approved", sub="alice"))
+
+    assert fetch(f"{served}/waba?custSpaceId=demo-approved", headers=alice)[0] == 200
+    outside = fetch(f"{served}/waba?custSpaceId=demo-pending", headers=alice)
+    missing = fetch(f"{served}/waba?custSpaceId=no-such-space", headers=auth(demo_token("no-such-space")))
+    assert outside[0] == missing[0] == 404
+    assert {**outside[2]["error"], "requestId": ""} == {**missing[2]["error"], "requestId": ""}
+    assert fetch(f"{served}/waba/own", headers=alice)[2]["error"]["code"] == "SpaceNotFound"
+
+
+def demo_signed(**changes: Any) -> str:
+    claims = {**demo_claims(["*"], issuer="https://issuer.demo.invalid", audience="waba-lookup-demo"), **changes}
+    return sign({k: v for k, v in claims.items() if v is not None}, demo_private_key(), kid=demo_kid())
+
+
+def unsigned(header: dict[str, Any], payload: dict[str, Any], signature: bytes = b"") -> str:
+    import base64
+
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return ".".join([part(json.dumps(header).encode()), part(json.dumps(payload).encode()), part(signature)])
+
+
+# Who refuses each token: FC's JWT check (played from s.yaml's authConfig, JSON {"Code", "Message"}),
+# or the function itself (JSON {"error": ...}), when FC's check has nothing against it.
+HTTP_ATTACKS = {
+    "no token": (None, "FC"),
+    "expired": (lambda: demo_signed(exp=1_000_000_000), "FC"),
+    "not yet valid": (lambda: demo_signed(nbf=4_000_000_000), "FC"),
+    "unknown kid": (lambda: sign(demo_claims(["*"]), demo_private_key(), kid="nobody"), "FC"),
+    "another key with the demo kid": (lambda: sign(demo_claims(["*"]), signing_keys().other_rsa, kid=demo_kid()), "FC"),
+    "alg none": (lambda: unsigned({"alg": "none", "kid": demo_kid()}, demo_claims(["*"])), "FC"),
+    "truncated": (lambda: demo_signed()[:-12], "FC"),
+    "oversized": (lambda: demo_signed(padding="x" * 6000), "FC or gateway"),
+    "wrong issuer": (lambda: demo_signed(iss="https://evil.example"), "function"),
+    "wrong audience": (lambda: demo_signed(aud="another-api"), "function"),
+    "spaces a number": (lambda: demo_signed(cams_spaces=42), "function"),
+    "sub not a string": (lambda: demo_signed(sub=7), "function"),
+    "no expiry": (lambda: demo_signed(exp=None), "function"),
+}
+
+
+@pytest.mark.parametrize("name", list(HTTP_ATTACKS))
+def test_make_serve_refuses_every_bad_token(served: str, name: str) -> None:
+    make, who = HTTP_ATTACKS[name]
+    headers = auth(make()) if callable(make) else {}
+
+    status, head, body = fetch(f"{served}/waba?custSpaceId=demo-approved", headers=headers)
+
+    if who == "FC or gateway":
+        assert status in (401, 431)
+        return
+    assert status == 401
+    if who == "FC":
+        assert set(body) == {"Code", "Message"}, "FC's check answered: the function never ran"
+    else:
+        assert (body["error"]["code"], head["www-authenticate"]) == ("Unauthorized", 'Bearer error="invalid_token"')
+
+
+def test_make_serve_ignores_a_client_sent_pass_by_header(served: str) -> None:
+    status, _, body = fetch(
+        f"{served}/waba?custSpaceId=demo-approved", headers={"x-waba-jwt-sub": "admin", "X-Forwarded-For": "10.0.0.1"}
+    )
+
+    assert (status, set(body)) == (401, {"Code", "Message"})
 
 
 @pytest.mark.parametrize(
@@ -110,6 +200,7 @@ def test_make_serve_answers_every_route(served: str) -> None:
         ("lookup.json", 200),
         ("lookup-own-waba.json", 200),
         ("lookup-bad-input.json", 400),
+        ("lookup-no-token.json", 401),
         ("preflight.json", 204),
         ("healthz.json", 200),
     ],

@@ -10,7 +10,7 @@ import pytest
 from local.cams import FakeCams
 from local.emulator import Credentials, http_event
 from shared.lookup.app import app
-from tests.helpers import ROLE, Env, call, context, get
+from tests.helpers import ROLE, TEST_AUDIENCE, TEST_ISSUER, TEST_SUB, Env, bearer, call, context, get
 
 SERVER_ISV_CODE = "server-side-isv-code-7f3a"
 CALLER_ISV_CODE = "demo-isv-code-0001"
@@ -28,7 +28,9 @@ SECRETS = [
 
 def every_path(lookup: Any, cams: FakeCams, env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     """Drive the handler through success, every error, retries and an unexpected exception."""
-    headers = {"Authorization": AUTHORIZATION, "Origin": "https://app.example.com"}
+    get(lookup, "/waba", "custSpaceId=demo-approved", {"Authorization": AUTHORIZATION})
+    get(lookup, "/waba", "custSpaceId=demo-approved", {"Authorization": bearer(["demo-pending"], sub="someone")})
+    headers = {"Authorization": bearer(), "Origin": "https://app.example.com"}
     get(lookup, "/waba", "custSpaceId=demo-approved", headers)
     get(lookup, "/waba", f"custSpaceId=demo-isv&isvCode={CALLER_ISV_CODE}", headers)
     env.setenv("ALLOW_CALLER_ISV_CODE", "true")
@@ -81,6 +83,11 @@ def test_no_secret_reaches_any_log(
     assert "req-test-1" in everything, "the logs were captured"
     for secret in SECRETS:
         assert secret not in everything
+    for sent in (bearer(), bearer(["demo-pending"], sub="someone")):
+        assert sent.split()[1] not in everything, "a token never reaches a log line"
+    for claim in (TEST_ISSUER, TEST_AUDIENCE, "cams_spaces", "demo-pending"):
+        assert claim not in everything, "nor do its claims"
+    assert '"sub": "someone"' in everything, "the sub does"
 
 
 def test_every_line_is_json_with_the_request_ids(
@@ -88,7 +95,7 @@ def test_every_line_is_json_with_the_request_ids(
 ) -> None:
     cams.fail_next(1, code="System.LimitControl")
     lookup(
-        json.dumps(http_event("GET", "/waba", "custSpaceId=demo-approved")).encode(),
+        json.dumps(http_event("GET", "/waba", "custSpaceId=demo-approved", {"Authorization": bearer()})).encode(),
         context(request_id="fc-req-42"),
     )
 
@@ -107,6 +114,7 @@ def test_every_line_is_json_with_the_request_ids(
         "outcome": "ok",
         "route": "/waba",
         "method": "GET",
+        "sub": TEST_SUB,
         "custSpaceId": "demo-approved",
         "camsRequestId": cams.calls()[1].request_id,
         "attempts": 2,

@@ -41,12 +41,24 @@ def test_lookup_answers_the_bound_waba_in_camel_case(lookup: Any, cams: FakeCams
     assert call_made.access_key_id == "STS.DEMO-ROLE-KEY"
 
 
-def test_lookup_without_a_space_answers_the_accounts_own_waba(lookup: Any, cams: FakeCams) -> None:
-    answer = get(lookup, "/waba")
+def test_the_accounts_own_waba_is_asked_for_by_its_own_route(lookup: Any, cams: FakeCams) -> None:
+    answer = get(lookup, "/waba/own")
 
     assert answer.status == 200
     assert answer.body["waba"]["id"] == "200000000000001"
     assert cams.calls()[0].query == {}
+
+
+def test_leaving_the_space_out_is_a_400_never_the_accounts_own_waba(lookup: Any, cams: FakeCams) -> None:
+    answer = get(lookup, "/waba")
+
+    assert (answer.status, answer.error_code, answer.body["error"]["parameter"]) == (
+        400,
+        "InvalidParameter",
+        "custSpaceId",
+    )
+    assert "/waba/own" in answer.body["error"]["message"]
+    assert cams.journal == []
 
 
 def test_fields_cams_adds_later_are_passed_on(lookup: Any, cams: FakeCams) -> None:
@@ -139,9 +151,35 @@ def test_the_server_side_isv_code_is_sent(lookup: Any, cams: FakeCams, env: Env)
     assert cams.calls()[0].query["IsvCode"] == "demo-isv-code-0001"
 
 
-def test_unknown_query_parameters_are_ignored(lookup: Any, cams: FakeCams) -> None:
+def test_the_cache_buster_is_taken_and_ignored(lookup: Any, cams: FakeCams) -> None:
     assert get(lookup, "/waba", "custSpaceId=demo-approved&_=1732600000").status == 200
-    assert [c.query for c in cams.calls()] == [{"CustSpaceId": "demo-approved"}]
+    assert get(lookup, "/waba/own", "_=").status == 200
+    assert [c.query for c in cams.calls()] == [{"CustSpaceId": "demo-approved"}, {}]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "parameter"),
+    [
+        ("/waba", "custSpaceID=demo-approved", "custSpaceID"),
+        ("/waba", "cust_space_id=demo-approved", "cust_space_id"),
+        ("/waba", "custSpaceId[]=demo-approved", "custSpaceId[]"),
+        ("/waba", "custSpaceId=demo-approved&callback=x", "callback"),
+        ("/waba", "custSpaceId=demo-approved&%3Cscript%3E=1", "(unknown)"),
+        ("/waba/own", "custSpaceId=demo-approved", "custSpaceId"),
+        ("/waba", "custSpaceId=demo-approved&_=1&_=2", "_"),
+        ("/waba", "custSpaceId=demo-approved&_=a.b", "_"),
+        ("/waba", "custSpaceId=demo-approved&custSpaceId=demo-approved", "custSpaceId"),
+    ],
+)
+def test_unknown_and_repeated_parameters_are_400s_naming_them(
+    lookup: Any, cams: FakeCams, path: str, query: str, parameter: str
+) -> None:
+    answer = get(lookup, path, query)
+
+    assert (answer.status, answer.error_code) == (400, "InvalidParameter")
+    assert answer.body["error"]["parameter"] == parameter
+    assert "script" not in answer.raw["body"]
+    assert cams.journal == []
 
 
 def test_event_as_str_and_as_dict_are_accepted(lookup: Any, cams: FakeCams) -> None:

@@ -76,7 +76,7 @@ def test_the_triggers() -> None:
     [timer] = healthcheck["triggers"]
 
     assert (http["triggerType"], http["triggerConfig"]["methods"]) == ("http", ["GET", "OPTIONS"])
-    assert http["triggerConfig"]["authType"] in ("anonymous", "function", "jwt")
+    assert http["triggerConfig"]["authType"] == "${env('TRIGGER_AUTH_TYPE', 'jwt')}", "FC's JWT check by default"
     assert timer["triggerType"] == "timer"
     assert timer["triggerConfig"]["payload"] == "${vars.healthcheckPayload}"
 

@@ -13,6 +13,12 @@ from shared.lookup.settings import LookupSettings
 from tests.helpers import FakeClock, context, log_lines
 
 
+@pytest.fixture(autouse=True)
+def no_auth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The invocation, not the callers: the lookup's settings without keys."""
+    monkeypatch.setenv("AUTH_MODE", "none")
+
+
 @pytest.mark.parametrize(
     ("timeout", "seconds"),
     [

@@ -23,7 +23,7 @@ def test_unknown_fields_survive_in_camel_case() -> None:
 
 
 def test_isv_codes_never_show_in_reprs() -> None:
-    query = parse_lookup_query({"isvCode": "secret-isv-code"}, allow_isv_code=True)
+    query = parse_lookup_query({"isvCode": "secret-isv-code"}, allow_isv_code=True, own=True)
 
     assert query == LookupQuery(isvCode="secret-isv-code")
     assert "secret-isv-code" not in repr(query)

@@ -10,23 +10,26 @@ import pytest
 from shared.errors import ConfigurationError
 from shared.lookup.settings import LookupSettings
 from shared.settings import CamsSettings, current_settings, env_names, load_settings
-from tests.helpers import Env, get
+from tests.helpers import Env, auth_environ, get
 
 
 def test_defaults() -> None:
-    settings = load_settings(LookupSettings, {})
+    settings = load_settings(LookupSettings, auth_environ())
 
     assert settings.cams_endpoint == "cams.ap-southeast-1.aliyuncs.com"
     assert settings.cams_protocol == "https"
     assert settings.allow_caller_isv_code is False
     assert settings.cams_isv_code is None
     assert settings.cors_allowed_origins == ()
+    assert (settings.auth_mode, settings.auth_spaces_claim) == ("jwt", "cams_spaces")
+    assert (settings.caller_rate_per_second, settings.caller_burst) == (2.0, 5)
 
 
 def test_values_are_parsed() -> None:
     settings = load_settings(
         LookupSettings,
         {
+            **auth_environ(),
             "CORS_ALLOWED_ORIGINS": " https://a.example/, https://b.example ,",
             "ALLOW_CALLER_ISV_CODE": "true",
             "LOG_LEVEL": "debug",
@@ -58,10 +61,13 @@ def test_bad_values_name_the_variables_but_never_their_values() -> None:
 def test_settings_are_validated_once_per_instance(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in env_names(LookupSettings):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AUTH_MODE", "none")
     assert current_settings(LookupSettings) is current_settings(LookupSettings)
 
 
 def test_a_bad_setting_is_not_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in auth_environ().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("LOG_LEVEL", "LOUD")
     with pytest.raises(ConfigurationError):
         current_settings(LookupSettings)

@@ -1,0 +1,122 @@
+"""Demo tokens for the local harness: `python -m local token --spaces demo-approved [--sub alice] [--ttl 3600]`.
+
+DEMO ONLY. The key pair (`local/demo_jwt_private_key.pem`, its public half in `local/demo_jwks.json`)
+is published in this repository, so a token it signs proves nothing: `make serve` trusts it, no
+deployment ever does (s.yaml takes its keys from the deploying shell, and `local/` is never packaged).
+
+    >>> token = demo_token(["demo-approved"], sub="alice", now=1_790_000_000)
+    >>> token.count(".")
+    2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+HERE = Path(__file__).resolve().parent
+DEMO_PRIVATE_KEY = HERE / "demo_jwt_private_key.pem"
+DEMO_JWKS = HERE / "demo_jwks.json"
+DEMO_ISSUER = "https://issuer.demo.invalid"
+DEMO_AUDIENCE = "waba-lookup-demo"
+DEFAULT_TTL_S = 3600
+
+
+@lru_cache(maxsize=1)
+def demo_jwks() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(DEMO_JWKS.read_text())
+    return document
+
+
+@lru_cache(maxsize=1)
+def demo_private_key() -> RSAPrivateKey:
+    key = serialization.load_pem_private_key(DEMO_PRIVATE_KEY.read_bytes(), password=None)
+    assert isinstance(key, RSAPrivateKey)
+    return key
+
+
+def demo_kid() -> str:
+    return str(demo_jwks()["keys"][0]["kid"])
+
+
+def demo_environ() -> dict[str, str]:
+    """The variables that make the function and the emulated trigger trust the demo key.
+
+    AUTH_* are the function's; AUTH_JWK_* are what s.yaml builds the trigger's authConfig.jwks from.
+    """
+    [key] = demo_jwks()["keys"]
+    return {
+        "AUTH_JWKS": json.dumps({"keys": [key]}, separators=(",", ":")),
+        "AUTH_ISSUER": DEMO_ISSUER,
+        "AUTH_AUDIENCE": DEMO_AUDIENCE,
+        "AUTH_JWK_KID": key["kid"],
+        "AUTH_JWK_N": key["n"],
+        "AUTH_JWK_E": key["e"],
+    }
+
+
+def sign(claims: Mapping[str, Any], key: Any, *, algorithm: str = "RS256", kid: str | None = None) -> str:
+    """A compact JWS of `claims`, with `kid` in its header when given."""
+    headers = {"kid": kid} if kid is not None else None
+    return jwt.encode(dict(claims), key, algorithm=algorithm, headers=headers)
+
+
+def demo_claims(
+    spaces: Sequence[str],
+    *,
+    sub: str = "demo-user",
+    ttl_s: int = DEFAULT_TTL_S,
+    now: float | None = None,
+    issuer: str = DEMO_ISSUER,
+    audience: str = DEMO_AUDIENCE,
+    spaces_claim: str = "cams_spaces",
+) -> dict[str, Any]:
+    issued = int(time.time() if now is None else now)
+    return {
+        "iss": issuer,
+        "aud": audience,
+        "sub": sub,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl_s,
+        spaces_claim: list(spaces),
+    }
+
+
+def demo_token(
+    spaces: Sequence[str], *, sub: str = "demo-user", ttl_s: int = DEFAULT_TTL_S, now: float | None = None
+) -> str:
+    """A token signed by the demo key, for the demo issuer and audience, naming `spaces`."""
+    claims = demo_claims(
+        spaces, sub=sub, ttl_s=ttl_s, now=now, spaces_claim=os.environ.get("AUTH_SPACES_CLAIM") or "cams_spaces"
+    )
+    return sign(claims, demo_private_key(), kid=demo_kid())
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m local token",
+        description="Print a DEMO token for `make serve`, signed by the demo key (never trusted by a deployment).",
+    )
+    parser.add_argument(
+        "--spaces",
+        nargs="+",
+        required=True,
+        help="the custSpaceIds the caller may read ('*': every space); commas also separate them",
+    )
+    parser.add_argument("--sub", default="demo-user", help="the caller's subject (default: demo-user)")
+    parser.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help="seconds until it expires (default: 3600)")
+    args = parser.parse_args(argv)
+    spaces = [space for item in args.spaces for space in item.split(",") if space]
+    print(demo_token(spaces, sub=args.sub, ttl_s=args.ttl))
+    return 0
