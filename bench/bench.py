@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from local.cams.process import FakeSettings, fake_cams_process, role_credentials  # noqa: E402
+from local.tokens import demo_environ, demo_token  # noqa: E402
 
 IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "21"))
 # Credentials come from the demo role; the default chain must never look for a cloud's.
@@ -39,6 +40,11 @@ NO_CACHE = {
     "CACHE_MAX_STALE_SECONDS": "0",
     "CAMS_RATE_LIMIT_PER_SECOND": "1000",
     "LOOKUP_CAMS_SHARE": "1000",
+    "CALLER_RATE_PER_SECOND": "1000",
+    "CALLER_BURST": "1000",
+    # The caller's token is verified, as deployed, against the demo key.
+    **demo_environ(),
+    "BENCH_JWT": demo_token(["*"], sub="bench"),
 }
 CALLS = int(os.environ.get("BENCH_CALLS", "2000"))
 WARMUP = 200
@@ -71,7 +77,8 @@ FIRST_CALL = {
         "ctx = fc_context('lookup', request_id='bench', credentials=Credentials(os.environ['BENCH_AK'],"
         " os.environ['BENCH_SECRET'], os.environ['BENCH_TOKEN']));"
         "out = contextlib.redirect_stdout(io.StringIO()); out.__enter__();"
-        "handler(json.dumps(http_event('GET', '/waba', 'custSpaceId=demo-approved')).encode(), ctx)"
+        "auth = {'Authorization': 'Bearer ' + os.environ['BENCH_JWT']};"
+        "handler(json.dumps(http_event('GET', '/waba', 'custSpaceId=demo-approved', auth)).encode(), ctx)"
     ),
 }
 
@@ -122,7 +129,8 @@ def warm_latency(endpoint: str, role: dict[str, str]) -> tuple[list[float], list
 
     os.environ |= {"CAMS_ENDPOINT": endpoint, "CAMS_PROTOCOL": "http", **NO_CLOUD, **NO_CACHE}
     handler = load_function("lookup").handler
-    event = json.dumps(http_event("GET", "/waba", "custSpaceId=demo-approved")).encode()
+    auth = {"Authorization": f"Bearer {os.environ['BENCH_JWT']}"}
+    event = json.dumps(http_event("GET", "/waba", "custSpaceId=demo-approved", auth)).encode()
     context = fc_context(
         "lookup",
         request_id="bench",

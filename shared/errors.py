@@ -23,9 +23,9 @@ class ServiceError(Exception):
     code: ClassVar[str] = "InternalError"
     retryable: ClassVar[bool] = False
 
-    def __init_subclass__(cls, *, status: int = 500, retryable: bool = False) -> None:
+    def __init_subclass__(cls, *, status: int = 500, retryable: bool = False, code: str | None = None) -> None:
         super().__init_subclass__()
-        cls.status, cls.code, cls.retryable = status, cls.__name__, retryable
+        cls.status, cls.code, cls.retryable = status, code or cls.__name__, retryable
 
     def __init__(
         self,
@@ -130,6 +130,11 @@ class Throttled(ServiceError, status=429, retryable=True):
 
     def headers(self) -> dict[str, str]:
         return {"retry-after": str(max(1, math.ceil(self.retry_after_s or 1)))}
+
+
+class QuotaExhausted(Throttled, status=429, code="Throttled"):
+    """The account's quota has no slot soon enough: answered as `Throttled`, and never retried in the
+    same invocation, which would only hold its instance while the queue for slots grows."""
 
 
 class InternalError(ServiceError, status=500):

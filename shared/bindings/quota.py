@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared.clock import Clock
-from shared.errors import Throttled, UpstreamTimeout
+from shared.errors import QuotaExhausted, UpstreamTimeout
 from shared.retry import Deadline
 from shared.store import MAX_WAIT_MS, KeySpace, RateLimiter
 
@@ -38,7 +38,7 @@ class CamsQuota:
                 raise UpstreamTimeout("No time was left for the call before the function's deadline.")
             slot = self.limiter.reserve(self.key, self.limit, self.window_ms, min(budget_ms, self.max_wait_ms))
             if not slot.granted:
-                raise Throttled(
+                raise QuotaExhausted(
                     "This account's calls to CAMS are at their limit; try again shortly.",
                     retry_after_s=slot.wait_ms / 1000,
                 )

@@ -23,6 +23,7 @@ Source = Literal["memory", "shared", "cams", "stale", "waited"]
 STALE_WORTHY = (errors.Throttled, errors.UpstreamUnavailable, errors.UpstreamTimeout)
 LOCK_TTL_S = 10.0
 POLL_INTERVAL_S = 0.05
+WAIT_FOR_ANSWER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,13 @@ class BindingService:
             answer = Answer.decode(self.store.cache.get(key))
             return answer if answer is not None and answer.is_fresh(invocation.clock.time(), settings) else None
 
+        # The asking instance waits at most CAMS_QUOTA_WAIT_MS for its slot, then CAMS answers or not.
+        wait_s = settings.cams_quota_wait_ms / 1000 + WAIT_FOR_ANSWER_S
         budget_s = invocation.deadline.remaining() - settings.min_attempt_ms / 1000
-        answer = poll(fresh, invocation.clock, min(LOCK_TTL_S, budget_s), POLL_INTERVAL_S)
+        answer = poll(fresh, invocation.clock, min(LOCK_TTL_S, wait_s, budget_s), POLL_INTERVAL_S)
         if answer is None:
-            return Lookup("waited", error=errors.UpstreamTimeout("CAMS did not answer in time."))
+            busy = errors.QuotaExhausted("Another instance is asking CAMS for this space; try again shortly.")
+            return Lookup("waited", error=busy)
         return Lookup("waited", answer)
 
     def keep(self, key: str, answer: Answer, now: float, settings: CamsSettings) -> None:

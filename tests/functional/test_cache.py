@@ -130,3 +130,28 @@ def test_an_unchanged_binding_is_a_304(lookup: Any, cams: FakeCams, cached: Fake
     assert again.headers["access-control-allow-origin"] == "https://app.example.com"
     assert other.status == 200
     assert get(lookup, "/waba", "custSpaceId=demo-approved", {"If-None-Match": etag[2:]}).status == 304
+
+
+def test_without_a_slot_soon_enough_a_lookup_is_a_quick_429(
+    lookup: Any, cams: FakeCams, env: Env, cached: FakeClock
+) -> None:
+    env.setenv("LOOKUP_CAMS_SHARE", "1")
+
+    first = get(lookup, "/waba", "custSpaceId=demo-approved")
+    refused = get(lookup, "/waba", "custSpaceId=demo-pending")
+
+    assert (first.status, refused.status, refused.error_code) == (200, 429, "Throttled")
+    assert refused.headers["retry-after"] == "2", "the next slot is 1.25 s away"
+    assert len(cams.calls()) == 1, "no call without a slot, and no retry of the refusal"
+    assert sum(cached.sleeps) == 0
+
+
+def test_a_slot_within_the_wait_is_waited_for(lookup: Any, cams: FakeCams, env: Env, cached: FakeClock) -> None:
+    env.setenv("LOOKUP_CAMS_SHARE", "1")
+    env.setenv("CAMS_QUOTA_WAIT_MS", "2000")
+
+    answers = [get(lookup, "/waba", f"custSpaceId={space}") for space in ("demo-approved", "demo-pending")]
+
+    assert [a.status for a in answers] == [200, 200]
+    assert len(cams.calls()) == 2
+    assert sum(cached.sleeps) == pytest.approx(1.25, abs=0.01)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -47,18 +48,18 @@ def invoke(function: str, event_file: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[str]:
-    """`make serve` on a free port, as a newcomer runs it."""
+@contextlib.contextmanager
+def make_serve(*options: str) -> Iterator[tuple[str, list[str]]]:
+    """`make serve` on a free port, as a newcomer runs it; its stderr is filled in when it stops."""
     port = free_port()
     process = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", f"PORT={port}"],
+        ["make", "--no-print-directory", "serve", f"PORT={port}", *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base, stderr = f"http://127.0.0.1:{port}", []
     try:
         give_up = time.monotonic() + 60
         while time.monotonic() < give_up:
@@ -68,10 +69,17 @@ def served() -> Iterator[str]:
             except OSError:
                 assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
                 time.sleep(0.2)
-        yield base
+        yield base, stderr
     finally:
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=10)
+        _, err = process.communicate(timeout=20)
+        stderr.append(err.decode(errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    with make_serve() as (base, _):
+        yield base
 
 
 def demo_token(*spaces: str, sub: str = "demo-user") -> str:
@@ -231,3 +239,14 @@ def test_invoke_runs_the_health_check(event_file: str, exit_status: int, outcome
     assert done.returncode == exit_status, done.stderr
     result = json.loads(done.stdout)
     assert outcome in result or result.get("errorType") == outcome
+
+
+def test_make_serve_with_redis_answers_from_a_real_store() -> None:
+    token = demo_token("demo-approved")
+    with make_serve("REDIS=1") as (base, stderr):
+        first = fetch(f"{base}/waba?custSpaceId=demo-approved", headers=auth(token))
+        second = fetch(f"{base}/waba?custSpaceId=demo-approved", headers=auth(token))
+
+    assert (first[0], second[0]) == (200, 200)
+    assert second[2]["cachedAt"] == first[2]["cachedAt"]
+    assert "store: redis-server at redis://127.0.0.1:" in stderr[0]
