@@ -25,8 +25,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -38,6 +40,8 @@ from shared.errors import Unauthorized
 from shared.logs import log_event
 
 MAX_TOKEN_BYTES = 8 * 1024
+VERIFIED_TOKENS = 256
+"""How many verified tokens an instance keeps, so as not to check a signature again."""
 LEEWAY_S = 30.0
 """Clock skew forgiven on `exp`, `nbf` and `iat`: the issuer's clock and FC's may differ a little."""
 MAX_SUB = 256
@@ -93,6 +97,23 @@ def bearer_token(authorization: str | None) -> str:
 
 def verify_token(token: str, settings: AuthSettings, now: float) -> Caller:
     """The caller a token names, once every check holds; Unauthorized (invalid_token) otherwise."""
+    claims = _verified_claims(token, settings)
+    _check_times(claims, now)
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB:
+        raise Unauthorized.invalid("claims")
+    spaces, every_space = spaces_of(claims.get(settings.auth_spaces_claim))
+    return Caller(sub, spaces, every_space, key=f"sub:{sub}")
+
+
+@lru_cache(maxsize=VERIFIED_TOKENS)
+def _verified_claims(token: str, settings: AuthSettings) -> Mapping[str, Any]:
+    """The claims of a token whose header, key, signature, issuer and audience hold.
+
+    Kept per instance for the tokens it verified last (a frontend sends the same one request after
+    request): the signature is what costs, and it cannot change. The times are checked on every
+    request, by the caller; a token that fails is never kept.
+    """
     keys = key_set(settings.auth_jwks or "")
     try:
         header = jwt.get_unverified_header(token)
@@ -108,13 +129,7 @@ def verify_token(token: str, settings: AuthSettings, now: float) -> Caller:
         raise Unauthorized.invalid("unknown_kid")
     if key.algorithm_name != algorithm:
         raise Unauthorized.invalid("algorithm")
-    claims = _decode(token, key, settings)
-    _check_times(claims, now)
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB:
-        raise Unauthorized.invalid("claims")
-    spaces, every_space = spaces_of(claims.get(settings.auth_spaces_claim))
-    return Caller(sub, spaces, every_space, key=f"sub:{sub}")
+    return MappingProxyType(_decode(token, key, settings))
 
 
 def _decode(token: str, key: jwt.PyJWK, settings: AuthSettings) -> dict[str, Any]:
@@ -145,7 +160,7 @@ def _decode(token: str, key: jwt.PyJWK, settings: AuthSettings) -> dict[str, Any
     return claims
 
 
-def _check_times(claims: dict[str, Any], now: float) -> None:
+def _check_times(claims: Mapping[str, Any], now: float) -> None:
     expires = _number(claims.get("exp"))
     if expires is None:
         raise Unauthorized.invalid("claims")
