@@ -46,7 +46,7 @@ class CamsSettings(BaseModel):
     cams_rate_limit_per_second: int = Field(10, alias="CAMS_RATE_LIMIT_PER_SECOND", ge=1, le=1000)
     cams_rate_window_margin_ms: int = Field(250, alias="CAMS_RATE_WINDOW_MARGIN_MS", ge=0, le=5000)
     # How long a call may wait for a slot of the quota: a web caller is better served by a quick 429.
-    cams_quota_wait_ms: int = Field(1000, alias="CAMS_QUOTA_WAIT_MS", ge=0, le=60_000)
+    cams_quota_wait_ms: int = Field(250, alias="CAMS_QUOTA_WAIT_MS", ge=0, le=60_000)
     # The shared store: Redis (Tair), else each instance's memory.
     redis_url: SecretStr | None = Field(None, alias="REDIS_URL")
     redis_password: SecretStr | None = Field(None, alias="REDIS_PASSWORD")
