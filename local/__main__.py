@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,12 +117,18 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("CORS_ALLOWED_ORIGINS", DEMO_CORS_ORIGINS)
     use_demo_auth()
+    # A supervisor's SIGTERM ends the harness as Ctrl-C does: the fake CAMS and redis-server go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with shared_store(args.redis) as store, cams_backend(args.real_cams) as (environ, credentials, where):
         emulator = Emulator(args.function, environ=environ, credentials=credentials, timeout=args.timeout)
         if args.command == "invoke":
             return invoke(emulator, args.event_file)
         trigger = trigger_auth(args.function, preflight=args.fc_preflight, auth_type=args.trigger_auth)
-        server = serve(emulator, args.host, args.port, trigger)
+        try:
+            server = serve(emulator, args.host, args.port, trigger)
+        except OSError as failed:
+            print(f"FC3 emulator: cannot listen on {args.host}:{args.port}: {failed.strerror}", file=sys.stderr)
+            return 2
         checks = f"trigger {trigger.auth_type}" + (
             f", preflights {trigger.preflight}" if trigger.auth_type == "jwt" else ""
         )
