@@ -74,6 +74,7 @@ def _is_sensitive(name: str) -> bool:
 
 
 _level = logging.INFO
+_installed_level: int | None = None
 LIBRARY_LOGGERS = ("alibabacloud_credentials", "alibabacloud_tea_openapi", "darabonba", "urllib3", "shared")
 """Loggers of the SDK and of the libraries it and this package use, routed into the JSON stream."""
 
@@ -97,9 +98,16 @@ _handler = JsonLogHandler()
 
 
 def set_level(level: str) -> None:
-    """The level of this package's lines and of every library logger routed into them."""
-    global _level
+    """The level of this package's lines and of every library logger routed into them.
+
+    Called by every invocation with its settings; only a change touches the loggers, since
+    `Logger.setLevel` clears the cache of every logger in the process.
+    """
+    global _level, _installed_level
     _level = logging.getLevelName(level)
+    if _level == _installed_level:
+        return
+    _installed_level = _level
     for name in LIBRARY_LOGGERS:
         logger = logging.getLogger(name)
         if _handler not in logger.handlers:
