@@ -16,7 +16,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -202,14 +203,15 @@ class Emulator:
         timeout: float | None = None,
         runtime: str = "python3.10",
     ) -> None:
-        os.environ.update(environ or {})
         meta, initializer = function_meta(function)
         self.meta = meta if timeout is None else replace(meta, timeout=timeout)
         self.runtime = runtime
         self.credentials = credentials
+        self.environ = dict(environ or {})
+        """The function's environment over the process's, for each invocation only: os.environ is left as it was."""
         if runtime == "python3.12" and credentials is not None:
             # python3.12 has no context.credentials: FC exports the role's credentials instead.
-            os.environ.update(credentials.environ())
+            self.environ.update(credentials.environ())
         module_file, _, entry = self.meta.handler.rpartition(".")
         self.module = load_function(function, module_file)
         self.handler: Handler = getattr(self.module, entry)
@@ -229,11 +231,38 @@ class Emulator:
         if isinstance(event, str):
             event = event.encode("utf-8")
         context = self.context(request_id or _event_request_id(event))
-        with self._lock:
-            if not self._initialized and self.initializer is not None:
-                self.initializer(context)
-            self._initialized = True
+        with self._lock, environment(self.environ):
+            self._start(context)
             return self.handler(event, context)
+
+    def start(self) -> None:
+        """Start the instance as FC does before its first invocation: the initializer, once."""
+        with self._lock, environment(self.environ):
+            self._start(self.context())
+
+    def _start(self, context: Context312) -> None:
+        if not self._initialized and self.initializer is not None:
+            self.initializer(context)
+        self._initialized = True
+
+
+_ENVIRONMENT_LOCK = threading.RLock()
+
+
+@contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` set in os.environ while inside, and os.environ as it was after (one scope at a time)."""
+    with _ENVIRONMENT_LOCK:
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _event_request_id(event: bytes) -> str | None:

@@ -1,10 +1,5 @@
 """Time, injected: one clock for deadlines, pacing, retry waits and cache ages.
 
-Example:
-    >>> clock = SYSTEM_CLOCK
-    >>> clock.monotonic() <= clock.monotonic()
-    True
-
 Tests pass a fake clock whose `sleep` only moves its hands, so that pacing, deadlines and backoff
 are checked in milliseconds rather than seconds.
 """
@@ -23,8 +18,6 @@ class Clock(Protocol):
     def time(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
-
-    def __hash__(self) -> int: ...
 
 
 class SystemClock:

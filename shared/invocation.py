@@ -2,9 +2,9 @@
 
 Example:
     >>> from types import SimpleNamespace
-    >>> from shared.settings import CamsSettings
+    >>> from shared.settings import FunctionSettings
     >>> context = SimpleNamespace(request_id="r-1", function=SimpleNamespace(timeout=3))
-    >>> with begin(context, CamsSettings) as invocation:
+    >>> with begin(context, FunctionSettings) as invocation:
     ...     invocation.request_id, round(invocation.deadline.remaining(), 1)
     ('r-1', 2.5)
 

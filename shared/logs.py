@@ -91,9 +91,12 @@ class JsonLogHandler(logging.Handler):
         record.msg, record.args = scrub(message), ()
         error = record.exc_info[1] if record.exc_info else None
         record.exc_info = record.exc_text = None
-        log_event("library", record.levelno, error=error, logger=record.name, message=record.msg[:2000])
+        extra = {name: value for name, value in record.__dict__.items() if name not in _RECORD_ATTRIBUTES}
+        emit("library", record.levelno, error, {**extra, "logger": record.name, "message": record.msg[:2000]})
 
 
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+"""What every record has: the rest of a record's attributes are the `extra` fields it was logged with."""
 _handler = JsonLogHandler()
 
 
@@ -143,6 +146,11 @@ def log_event(event: str, level: int = logging.INFO, error: BaseException | None
     An `error` is logged as its type and scrubbed message, never as a traceback: the frames and
     message of a traceback can hold anything.
     """
+    emit(event, level, error, fields)
+
+
+def emit(event: str, level: int, error: BaseException | None, fields: dict[str, Any]) -> None:
+    """`log_event` for fields of any name (a library record's `extra` may hold an `error`)."""
     if level < _level:
         return
     if error is not None:

@@ -1,8 +1,16 @@
 """Pacing of calls to CAMS, so that a batch of them leaves room for other callers of the account.
 
-Example:
-    >>> pacer = Pacer(per_second=5)
-    >>> pacer.wait(Deadline.after(5.0)); pacer.wait(Deadline.after(5.0))   # the second waits ~0.2 s
+Example, on a clock whose sleep only moves its hands:
+    >>> class Hands:
+    ...     now = 0.0
+    ...     def monotonic(self): return self.now
+    ...     def time(self): return self.now
+    ...     def sleep(self, seconds): self.now += seconds
+    >>> hands = Hands()
+    >>> pacer = Pacer(per_second=5, clock=hands)
+    >>> pacer.wait(Deadline.after(5.0, hands)); pacer.wait(Deadline.after(5.0, hands))
+    >>> round(hands.now, 2)   # the second call started one interval (0.2 s and the guard) after the first
+    0.21
 """
 
 from __future__ import annotations

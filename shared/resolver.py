@@ -1,19 +1,20 @@
 """A small resolver for FC3 HTTP triggers: routes by decorator, errors mapped to answers in one place.
 
 Example:
-    >>> from shared.settings import CamsSettings
-    >>> app = HttpApp(CamsSettings, allowed_origins=lambda: ())
+    >>> from shared.settings import FunctionSettings
+    >>> app = HttpApp(FunctionSettings, allowed_origins=lambda: ())
     >>> @app.get("/ping")
     ... def ping(request, invocation):
-    ...     return Reply.json(200, {"pong": True})
+    ...     return HttpReply.json(200, {"pong": True})
     >>> app.resolve(b'{"requestContext": {"http": {"method": "GET", "path": "/ping"}}}', None)["body"]
     {"time": ..., "event": "request", ..., "route": "/ping", "method": "GET", "outcome": "ok", "status": 200, ...}
     '{"pong":true}'
 
 No library parses FC3 events, and the frameworks that could be bent to it cost more at import than
 this whole module. 404 and 405 (with `Allow`) come from the route table; OPTIONS and CORS are
-answered here for every route, errors included; a route returns a `Reply` whose `log` fields join
-the one request line of the invocation.
+answered here for every route, errors included; a route returns an `HttpReply` whose `log` fields join
+the one request line of the invocation, or raises a `ServiceError` (with its own fields for that line),
+which becomes its documented answer here and nowhere else.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ JSON_HEADERS = {
 
 
 @dataclass(frozen=True)
-class Reply:
+class HttpReply:
     """What a route answers: a status, a JSON body or none, headers, and fields for the request line."""
 
     status: int
@@ -62,18 +63,18 @@ class Reply:
         body: Mapping[str, Any],
         log: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Reply:
+    ) -> HttpReply:
         return cls(status, body, headers=headers or {}, log=log or {})
 
     @classmethod
-    def failed(cls, error: ServiceError, log: Mapping[str, Any] | None = None) -> Reply:
+    def failed(cls, error: ServiceError) -> HttpReply:
         """The answer to `error`, rendered with its documented status, body and headers."""
-        return cls(error.status, headers=error.headers(), log=log or {}, error=error)
+        return cls(error.status, headers=error.headers(), error=error)
 
     def log_fields(self) -> dict[str, Any]:
         if self.error is None:
             return {"outcome": "ok", **self.log}
-        fields = {"outcome": self.error.code, "errorMessage": self.error.message, **self.error.context, **self.log}
+        fields = {"outcome": self.error.code, "errorMessage": self.error.message, **self.error.context}
         if self.error.cams_request_id:
             fields["camsRequestId"] = self.error.cams_request_id
         return fields
@@ -86,7 +87,7 @@ class Reply:
         return {"statusCode": self.status, "headers": headers, "isBase64Encoded": False, "body": text}
 
 
-Route = Callable[[HttpRequest, Invocation[Any]], Reply]
+Route = Callable[[HttpRequest, Invocation[Any]], HttpReply]
 
 
 class HttpApp(Generic[S]):
@@ -121,19 +122,19 @@ class HttpApp(Generic[S]):
             self._log(request, reply, invocation)
             return reply.render(invocation.request_id, extra)
 
-    def _reply(self, event: object, invocation: Invocation[S]) -> tuple[HttpRequest | None, Reply]:
+    def _reply(self, event: object, invocation: Invocation[S]) -> tuple[HttpRequest | None, HttpReply]:
         request: HttpRequest | None = None
         try:
             request = parse_http_event(event)
             add_secrets(_credentials_in(request))
             return request, self._dispatch(request, invocation)
         except ServiceError as error:
-            return request, Reply.failed(error)
+            return request, HttpReply.failed(error)
         except Exception as unexpected:
             log_event("unhandled", logging.ERROR, error=unexpected)
-            return request, Reply.failed(InternalError("The function failed unexpectedly."))
+            return request, HttpReply.failed(InternalError("The function failed unexpectedly."))
 
-    def _dispatch(self, request: HttpRequest, invocation: Invocation[S]) -> Reply:
+    def _dispatch(self, request: HttpRequest, invocation: Invocation[S]) -> HttpReply:
         path = _normalise(request.path)
         methods = self.routes.get(path)
         if methods is None:
@@ -146,13 +147,13 @@ class HttpApp(Generic[S]):
             raise MethodNotAllowed(f"{request.method[:16]} is not allowed here; use {allow}.", allow=allow)
         return route(request, invocation)
 
-    def _options(self, request: HttpRequest, allow: str) -> Reply:
+    def _options(self, request: HttpRequest, allow: str) -> HttpReply:
         if not request.is_preflight:
-            return Reply(204, headers={"allow": allow})
+            return HttpReply(204, headers={"allow": allow})
         allowed = self.allowed_origins()
         if allowed_origin(request.origin, allowed) is None:
             raise OriginNotAllowed("This origin may not call this endpoint.")
-        return Reply(204, headers=preflight_headers(request, allowed, allow))
+        return HttpReply(204, headers=preflight_headers(request, allowed, allow))
 
     def _cors(self, request: HttpRequest) -> dict[str, str]:
         try:
@@ -160,7 +161,7 @@ class HttpApp(Generic[S]):
         except ConfigurationError:
             return {}
 
-    def _log(self, request: HttpRequest | None, reply: Reply, invocation: Invocation[S]) -> None:
+    def _log(self, request: HttpRequest | None, reply: HttpReply, invocation: Invocation[S]) -> None:
         fields: dict[str, Any] = {}
         if request is not None:
             fields.update(route=request.path[:200], method=request.method[:16])

@@ -1,7 +1,7 @@
 """Settings from environment variables, validated once per instance.
 
 Example:
-    >>> settings = load_settings(CamsSettings, {"CAMS_PROTOCOL": "http", "LOG_LEVEL": "debug"})
+    >>> settings = load_settings(FunctionSettings, {"CAMS_PROTOCOL": "http", "LOG_LEVEL": "debug"})
     >>> settings.cams_protocol, settings.log_level
     ('http', 'DEBUG')
 
@@ -11,19 +11,21 @@ package costs about 30 ms more at import (see the README's benchmark), and cold 
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shared.errors import ConfigurationError
+from shared.logs import log_event
 
 HOST_PORT = r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
 
 
-class CamsSettings(BaseModel):
+class FunctionSettings(BaseModel):
     """What every function reads from its environment; each field's alias is the variable's name.
 
     Each function extends it with its own settings, so that it reads only the variables it needs.
@@ -37,12 +39,12 @@ class CamsSettings(BaseModel):
     cams_read_timeout_ms: int = Field(5000, alias="CAMS_READ_TIMEOUT_MS", ge=100, le=120_000)
     cams_isv_code: SecretStr | None = Field(None, alias="CAMS_ISV_CODE", min_length=1, max_length=128)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
-    retry_max_attempts: int = Field(4, alias="CAMS_RETRY_MAX_ATTEMPTS", ge=1, le=10)
-    retry_base_delay_ms: int = Field(100, alias="CAMS_RETRY_BASE_DELAY_MS", ge=1, le=10_000)
-    retry_max_delay_ms: int = Field(2000, alias="CAMS_RETRY_MAX_DELAY_MS", ge=1, le=60_000)
-    min_attempt_ms: int = Field(300, alias="CAMS_MIN_ATTEMPT_MS", ge=1, le=60_000)
+    cams_retry_max_attempts: int = Field(4, alias="CAMS_RETRY_MAX_ATTEMPTS", ge=1, le=10)
+    cams_retry_base_delay_ms: int = Field(100, alias="CAMS_RETRY_BASE_DELAY_MS", ge=1, le=10_000)
+    cams_retry_max_delay_ms: int = Field(2000, alias="CAMS_RETRY_MAX_DELAY_MS", ge=1, le=60_000)
+    cams_min_attempt_ms: int = Field(300, alias="CAMS_MIN_ATTEMPT_MS", ge=1, le=60_000)
     deadline_margin_ms: int = Field(500, alias="DEADLINE_MARGIN_MS", ge=0, le=60_000)
-    # The account's limit at CAMS, and the margin that keeps arrivals inside it (shared/store).
+    # QueryChatappBindWaba's limit at CAMS for the account, and the margin that keeps arrivals inside it.
     cams_rate_limit_per_second: int = Field(10, alias="CAMS_RATE_LIMIT_PER_SECOND", ge=1, le=1000)
     cams_rate_window_margin_ms: int = Field(250, alias="CAMS_RATE_WINDOW_MARGIN_MS", ge=0, le=5000)
     # How long a call may wait for a slot of the quota: a web caller is better served by a quick 429.
@@ -86,10 +88,17 @@ def url_of_scheme(value: SecretStr | None, *schemes: str) -> SecretStr | None:
     return value
 
 
-S = TypeVar("S", bound=CamsSettings)
+S = TypeVar("S", bound=FunctionSettings)
 M = TypeVar("M", bound=BaseModel)
 
 _instance_settings: dict[type[BaseModel], BaseModel] = {}
+_forget_hooks: list[Callable[[], None]] = []
+
+RENAMED: Mapping[str, str] = {
+    "HEALTHCHECK_FAIL_ON_UNHEALTHY": "HEALTHCHECK_FAIL_ON_ALARM",
+    "HEALTHCHECK_FAIL_ON_UNCHECKED": "HEALTHCHECK_ALARM_ON_UNCHECKED",
+}
+"""Variables read under their old name for one release, with a warning once per instance."""
 
 
 def env_names(model: type[BaseModel]) -> tuple[str, ...]:
@@ -109,7 +118,12 @@ def load_settings(model: type[M], environ: Mapping[str, str]) -> M:
 
     Raises ConfigurationError naming each bad variable, never echoing its value.
     """
-    present = {name: environ[name] for name in env_names(model) if environ.get(name, "").strip()}
+    names = env_names(model)
+    present = {name: environ[name] for name in names if environ.get(name, "").strip()}
+    for old, new in RENAMED.items():
+        if new in names and new not in present and environ.get(old, "").strip():
+            present[new] = environ[old]
+            log_event("settings.renamed", logging.WARNING, variable=old, readAs=new)
     try:
         return model.model_validate(present)
     except ValidationError as exc:
@@ -129,5 +143,13 @@ def current_settings(model: type[M]) -> M:
 
 
 def forget_settings() -> None:
-    """Validate again on next use, as a new instance would (for tests and the local emulator)."""
+    """Validate again on next use, as a new instance would (for tests and the local emulator), and
+    drop what the instance built from them."""
     _instance_settings.clear()
+    for hook in _forget_hooks:
+        hook()
+
+
+def on_forget(hook: Callable[[], None]) -> None:
+    """Call `hook` whenever the settings are forgotten: per-instance state built from them goes too."""
+    _forget_hooks.append(hook)

@@ -10,9 +10,8 @@ import pytest
 from functions.healthcheck import index as healthcheck_index
 from functions.lookup import index as lookup_index
 from local.cams import FakeCams
-from shared.bindings.wiring import service_for
 from shared.settings import forget_settings
-from tests.helpers import CREDENTIAL_VARIABLES, Env, FakeClock, auth_environ, settings_variables
+from tests.helpers import CREDENTIAL_VARIABLES, EmittedLines, Env, FakeClock, auth_environ, settings_variables
 
 Handler = Callable[[Any, Any], Any]
 
@@ -44,10 +43,14 @@ def no_cloud() -> Iterator[None]:
 def fresh_instance() -> Iterator[None]:
     """Each test meets the functions as a new FC instance would: settings and caches built anew."""
     forget_settings()
-    service_for.cache_clear()
     yield
     forget_settings()
-    service_for.cache_clear()
+
+
+@pytest.fixture
+def emitted(capsys: pytest.CaptureFixture[str]) -> EmittedLines:
+    """The JSON lines the functions wrote, as Log Service receives them."""
+    return EmittedLines(capsys)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from local.emulator import Context312, Credentials, fc_context, http_event
 from local.tokens import sign
 from shared.healthcheck.settings import HealthcheckSettings
 from shared.lookup.settings import LookupSettings
-from shared.settings import env_names, forget_settings
+from shared.settings import RENAMED, env_names, forget_settings
 
 ROLE = Credentials("STS.DEMO-ROLE-KEY", "demo-role-secret", "demo-role-security-token")
 DEVELOPER_KEY = Credentials("DEMO-DEVELOPER-KEY", "demo-developer-secret")
@@ -128,8 +128,8 @@ def with_authorization(event: Any, authorization: object) -> Any:
 
 
 def settings_variables() -> list[str]:
-    """Every variable either function reads."""
-    return sorted({name for model in SETTINGS_MODELS.values() for name in env_names(model)})
+    """Every variable either function reads, old names included."""
+    return sorted({name for model in SETTINGS_MODELS.values() for name in env_names(model)} | set(RENAMED))
 
 
 class Env:
@@ -203,6 +203,19 @@ def get(
 def log_lines(text: str) -> list[dict[str, Any]]:
     """The JSON lines of captured output."""
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+class EmittedLines:
+    """Every JSON line written on stdout so far (what FC sends to Log Service), read as it went out."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+        self.lines: list[dict[str, Any]] = []
+
+    def __call__(self, event: str | None = None) -> list[dict[str, Any]]:
+        """The lines so far, or those of one `event`."""
+        self.lines.extend(log_lines(self._capsys.readouterr().out))
+        return [line for line in self.lines if event is None or line.get("event") == event]
 
 
 class FakeClock:

@@ -17,6 +17,7 @@ from local.emulator import Credentials, Emulator, http_event
 from local.tokens import demo_environ, demo_token
 
 ROLE = ("STS.DEMO-ROLE-KEY", "demo-role-secret", "demo-role-security-token")
+READY = ("ready", None)
 CALLERS = {"CALLER_RATE_PER_SECOND": "1000", "CALLER_BURST": "1000"}
 """Every lookup here comes from one caller, as fast as it can: its own limit is not what these tests measure."""
 
@@ -29,7 +30,7 @@ def _lookup_event(space: str) -> dict[str, Any]:
 def lookups(environ: dict[str, str], spaces: list[str], start: Event, until_s: float, out: Queue[Any]) -> None:
     """Look the spaces up in turn, one invocation at a time, from `start` until `until_s` have passed."""
     emulator = _instance("lookup", environ)
-    start.wait(30)
+    _ready(out, start)
     ends = time.monotonic() + until_s
     statuses: list[int] = []
     turn = 0
@@ -43,7 +44,7 @@ def lookups(environ: dict[str, str], spaces: list[str], start: Event, until_s: f
 def one_lookup(environ: dict[str, str], space: str, start: Event, out: Queue[Any]) -> None:
     """One lookup, as soon as `start` is set: the body of the answer, and how long it took."""
     emulator = _instance("lookup", environ)
-    start.wait(30)
+    _ready(out, start)
     started = time.monotonic()
     answer = emulator.invoke(_lookup_event(space))
     out.put((int(answer["statusCode"]), json.loads(answer["body"]), time.monotonic() - started))
@@ -52,7 +53,7 @@ def one_lookup(environ: dict[str, str], space: str, start: Event, out: Queue[Any
 def timer_runs(environ: dict[str, str], spaces: list[str], start: Event, until_s: float, out: Queue[Any]) -> None:
     """Timer runs over the spaces, back to back, until `until_s` have passed."""
     emulator = _instance("healthcheck", environ)
-    start.wait(30)
+    _ready(out, start)
     ends = time.monotonic() + until_s
     payload = json.dumps({"spaces": [{"custSpaceId": space} for space in spaces]})
     counts: list[dict[str, int]] = []
@@ -64,8 +65,15 @@ def timer_runs(environ: dict[str, str], spaces: list[str], start: Event, until_s
     out.put(("healthcheck", counts))
 
 
+def _ready(out: Queue[Any], start: Event) -> None:
+    """Say this instance is imported and initialised, then wait for the test's start."""
+    out.put(READY)
+    start.wait(30)
+
+
 def _instance(function: str, environ: dict[str, str]) -> Emulator:
-    os.environ.update({**demo_environ(), **CALLERS, **environ})
     with open(os.devnull, "w") as quiet:  # the function's log lines are not the test's
         os.dup2(quiet.fileno(), 1)
-    return Emulator(function, credentials=Credentials(*ROLE))
+    emulator = Emulator(function, environ={**demo_environ(), **CALLERS, **environ}, credentials=Credentials(*ROLE))
+    emulator.start()
+    return emulator

@@ -5,7 +5,7 @@ The timer's payload (or, without one, HEALTHCHECK_SPACES) names the spaces:
     {"spaces": [{"custSpaceId": "demo-approved", "expectedWabaId": "200000000000101", "isvCodeRef": "partner-a"}]}
 
 When any space is unhealthy or in error, the alert goes to ALERT_WEBHOOK_URL, and the invocation
-fails (unless HEALTHCHECK_FAIL_ON_UNHEALTHY is false) so that FC's own metrics and alarms see it.
+fails (unless HEALTHCHECK_FAIL_ON_ALARM is false) so that FC's own metrics and alarms see it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from shared.cams import warm_up
+from shared.cache.runtime import RuntimeSlot
 from shared.clock import SYSTEM_CLOCK, Clock
 from shared.errors import ConfigurationError
 from shared.healthcheck.checks import check_spaces
@@ -44,22 +44,42 @@ class HealthcheckApp:
 
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self.clock = clock
+        self.runtime = RuntimeSlot()
 
     def run(self, event: object, context: object) -> dict[str, Any]:
         """Returns the summary, or raises when a space needs attention or the input is invalid."""
         with begin(context, HealthcheckSettings, self.clock) as invocation:
             trigger, specs, isv_codes = _read(event, invocation)
-            summary = _check_and_alert(trigger, specs, isv_codes, invocation)
+            summary = self._check_and_alert(trigger, specs, isv_codes, invocation)
             level = logging.WARNING if summary.alarming else logging.INFO
             # One line per space is logged already; the summary line carries the counts.
             log_event("healthcheck.summary", level, **summary.to_json(spaces=False))
-            if summary.alarming and invocation.settings.healthcheck_fail_on_unhealthy:
+            if summary.alarming and invocation.settings.healthcheck_fail_on_alarm:
                 problems = [f"{result.cust_space_id} ({result.verdict})" for result in summary.problems]
                 raise HealthcheckFailed(
                     f"{len(problems)} of {len(summary.results)} customer spaces need attention: "
                     + ", ".join(problems[:20])
                 )
             return summary.to_json()
+
+    def _check_and_alert(
+        self,
+        trigger: Trigger,
+        specs: list[SpaceSpec],
+        isv_codes: dict[SpaceSpec, str | None],
+        invocation: Invocation[HealthcheckSettings],
+    ) -> Summary:
+        settings = invocation.settings
+        start = rotation_start(trigger, len(specs))
+        cams = self.runtime.get(invocation).cams(invocation)
+        rotated = check_spaces(specs[start:] + specs[:start], isv_codes, cams, _checks_deadline(invocation))
+        results = rotated[len(specs) - start :] + rotated[: len(specs) - start]  # reported in the list's order
+        checked = sum(1 for result in results if result.verdict != "unchecked")
+        coverage = Coverage(start, checked, len(specs))
+        summary = Summary(trigger, tuple(results), round(invocation.elapsed_ms()), coverage, settings.alarming_verdicts)
+        if summary.alarming:
+            summary = replace(summary, alert=send_alert(summary, settings, invocation.deadline))
+        return replace(summary, duration_ms=round(invocation.elapsed_ms()))
 
 
 def _read(
@@ -77,24 +97,6 @@ def _read(
         raise
 
 
-def _check_and_alert(
-    trigger: Trigger,
-    specs: list[SpaceSpec],
-    isv_codes: dict[SpaceSpec, str | None],
-    invocation: Invocation[HealthcheckSettings],
-) -> Summary:
-    settings = invocation.settings
-    start = rotation_start(trigger, len(specs))
-    rotated = check_spaces(specs[start:] + specs[:start], isv_codes, invocation, _checks_deadline(invocation))
-    results = rotated[len(specs) - start :] + rotated[: len(specs) - start]  # reported in the list's order
-    checked = sum(1 for result in results if result.verdict != "unchecked")
-    coverage = Coverage(start, checked, len(specs))
-    summary = Summary(trigger, tuple(results), round(invocation.elapsed_ms()), coverage, settings.alarming_verdicts)
-    if summary.alarming:
-        summary = replace(summary, alert=send_alert(summary, settings, invocation.deadline))
-    return replace(summary, duration_ms=round(invocation.elapsed_ms()))
-
-
 def _checks_deadline(invocation: Invocation[HealthcheckSettings]) -> Deadline:
     """Checks stop early enough for the alert to be sent before the function's deadline."""
     settings = invocation.settings
@@ -108,4 +110,4 @@ app = HealthcheckApp()
 
 def initialize(context: object) -> None:
     """FC3 initializer: validate settings and build the CAMS client before the first run."""
-    warm_up(context, HealthcheckSettings, INVALID_EVENT)
+    app.runtime.warm_up(context, HealthcheckSettings, INVALID_EVENT, app.clock)

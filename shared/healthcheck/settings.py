@@ -8,23 +8,25 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import Field, SecretStr, TypeAdapter, field_validator
 
 from shared import alerts
-from shared.settings import CamsSettings, url_of_scheme
+from shared.settings import FunctionSettings, url_of_scheme
 
 _ISV_CODE_MAP = TypeAdapter(dict[str, str])
 ALARMING = frozenset({"unhealthy", "error"})
 """Always alarming: the binding is wrong, or CAMS could not say."""
 
 
-class HealthcheckSettings(CamsSettings):
+class HealthcheckSettings(FunctionSettings):
     """HEALTHCHECK_* and ALERT_WEBHOOK_*, beside the settings of every function."""
 
     healthcheck_spaces: str | None = Field(None, alias="HEALTHCHECK_SPACES")
     # A JSON object of reference to IsvCode; kept as one secret string so that the settings stay
-    # hashable (the CAMS gateway is cached by them), checked once per instance like any setting.
+    # hashable and its repr free of secrets, checked once per instance like any setting.
     healthcheck_isv_codes: SecretStr | None = Field(None, alias="HEALTHCHECK_ISV_CODES")
     healthcheck_rate_per_second: float = Field(5.0, alias="HEALTHCHECK_RATE_PER_SECOND", gt=0, le=10)
-    healthcheck_fail_on_unhealthy: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_UNHEALTHY")
-    healthcheck_fail_on_unchecked: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_UNCHECKED")
+    # Whether a run with an alarming space fails the invocation, so that FC's metrics and alarms see it.
+    healthcheck_fail_on_alarm: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_ALARM")
+    # Whether a space the deadline left unchecked is alarming (it is never healthy).
+    healthcheck_alarm_on_unchecked: bool = Field(True, alias="HEALTHCHECK_ALARM_ON_UNCHECKED")
     alert_webhook_url: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_URL")
     alert_webhook_format: alerts.AlertFormat = Field("json", alias="ALERT_WEBHOOK_FORMAT")
     alert_webhook_secret: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_SECRET")
@@ -44,8 +46,8 @@ class HealthcheckSettings(CamsSettings):
 
     @property
     def alarming_verdicts(self) -> frozenset[str]:
-        """The verdicts that raise the alarm: unchecked too, unless HEALTHCHECK_FAIL_ON_UNCHECKED is false."""
-        return ALARMING | {"unchecked"} if self.healthcheck_fail_on_unchecked else ALARMING
+        """The verdicts that raise the alarm: unchecked too, unless HEALTHCHECK_ALARM_ON_UNCHECKED is false."""
+        return ALARMING | {"unchecked"} if self.healthcheck_alarm_on_unchecked else ALARMING
 
     @cached_property
     def isv_codes(self) -> dict[str, str]:

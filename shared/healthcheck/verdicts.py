@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic.alias_generators import to_camel
 
-from shared.cams import BindingResult
+from shared.cams import Answered
 from shared.errors import SpaceNotFound, WabaNotBound
 from shared.healthcheck.payload import SpaceSpec
 from shared.models import WabaBinding
@@ -52,7 +52,7 @@ def verdict_of(spec: SpaceSpec, binding: WabaBinding) -> tuple[Verdict, str]:
     return "degraded", f"The WABA's review status is {status or 'missing'}."
 
 
-def result_of(spec: SpaceSpec, outcome: Attempted[BindingResult]) -> SpaceResult:
+def result_of(spec: SpaceSpec, outcome: Attempted[Answered[WabaBinding]]) -> SpaceResult:
     """The result of one check from CAMS's outcome: no binding, or a space not the account's, is the
     binding's fault (unhealthy); any other failure is CAMS's (error)."""
     if outcome.error is not None:
@@ -67,13 +67,13 @@ def result_of(spec: SpaceSpec, outcome: Attempted[BindingResult]) -> SpaceResult
             attempts=outcome.attempts,
         )
     found = outcome.unwrap()
-    verdict, reason = verdict_of(spec, found.binding)
+    verdict, reason = verdict_of(spec, found.result)
     return SpaceResult(
         spec.cust_space_id,
         verdict,
         reason,
-        waba_id=found.binding.id,
-        account_review_status=found.binding.account_review_status,
+        waba_id=found.result.id,
+        account_review_status=found.result.account_review_status,
         cams_request_id=found.cams_request_id,
         attempts=outcome.attempts,
     )

@@ -10,8 +10,7 @@ asking CAMS or the cache, so that neither the answer nor its timing tells whethe
 from __future__ import annotations
 
 from shared.auth import Caller, authenticate
-from shared.bindings.entry import NEGATIVE_MESSAGES
-from shared.bindings.wiring import keys_for, service_for
+from shared.cache.runtime import InstanceRuntime
 from shared.errors import SpaceNotFound, TooManyRequests
 from shared.http import HttpRequest
 from shared.invocation import Invocation
@@ -22,23 +21,18 @@ CALLER_KEY_DOMAIN = b"waba-binding caller bucket"
 """Hashes a caller's identity into its bucket's key when CACHE_KEY_SECRET is not set."""
 
 
-def admit(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Caller:
+def admit(request: HttpRequest, invocation: Invocation[LookupSettings], runtime: InstanceRuntime) -> Caller:
     """The request's caller, once authenticated and within its own rate; Unauthorized or TooManyRequests."""
     settings = invocation.settings
     caller = authenticate(request.headers.get("authorization"), request.source_ip, settings, invocation.clock.time())
-    store = service_for(settings, invocation.clock).store
     secret = settings.cache_key_secret.get_secret_value().encode() if settings.cache_key_secret else CALLER_KEY_DOMAIN
-    key = keys_for(invocation.account_id, invocation.region).bucket("caller", keyed_digest(secret, caller.key))
-    taken = store.buckets.take(key, settings.caller_rate_per_second, settings.caller_burst)
+    key = runtime.keys.bucket("caller", keyed_digest(secret, caller.key))
+    taken = runtime.store.buckets.take(key, settings.caller_rate_per_second, settings.caller_burst)
     if not taken.allowed:
-        raise TooManyRequests(
-            "Too many requests from this caller; try again after Retry-After seconds.",
-            retry_after_s=taken.wait_ms / 1000,
-            context=caller.log_fields(),
-        )
+        raise TooManyRequests(retry_after_s=taken.wait_ms / 1000, context=caller.log_fields())
     return caller
 
 
 def out_of_scope() -> SpaceNotFound:
     """What a space outside the caller's claim answers: the very answer of a space the account does not have."""
-    return SpaceNotFound(NEGATIVE_MESSAGES["SpaceNotFound"])
+    return SpaceNotFound()

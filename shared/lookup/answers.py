@@ -1,8 +1,10 @@
 """The answer to a lookup: the WABA, whether it is stale and since when, with an ETag for revalidation.
 
 Example:
-    >>> from shared.bindings.entry import Answer
-    >>> etag_of(Answer("bound", {"id": "1"}, None, 0.0)) == etag_of(Answer("bound", {"id": "1"}, "other", 5.0))
+    >>> from shared.cache.entry import CacheEntry
+    >>> from shared.operations import QUERY_CHATAPP_BIND_WABA as BIND
+    >>> one = CacheEntry.answered(BIND, {"Data": {"Id": "1"}, "RequestId": "a"}, "a", 0.0)
+    >>> etag_of(one.unwrap(BIND)) == etag_of(CacheEntry.answered(BIND, {"Data": {"Id": "1"}}, "b", 5.0).unwrap(BIND))
     True
 """
 
@@ -13,37 +15,46 @@ import json
 import math
 from typing import Any
 
-from shared.bindings.entry import Answer
-from shared.bindings.service import Lookup
+from shared.cache.entry import CacheEntry
+from shared.cache.facade import Fetched
 from shared.http import HttpRequest
-from shared.resolver import Reply
+from shared.models import WabaBinding
+from shared.operations import QUERY_CHATAPP_BIND_WABA
+from shared.resolver import HttpReply
 
 # Browsers may keep the answer but must ask again each time: If-None-Match makes that a 304.
 REVALIDATE = {"cache-control": "private, no-cache"}
 
 
-def waba_reply(found: Lookup, answer: Answer, request: HttpRequest, request_id: str | None, now: float) -> Reply:
-    """200 with the WABA, or 304 when the caller's copy (If-None-Match) is still the one."""
-    etag = etag_of(answer)
+def waba_reply(
+    found: Fetched[WabaBinding],
+    entry: CacheEntry[WabaBinding],
+    request: HttpRequest,
+    request_id: str | None,
+    now: float,
+) -> HttpReply:
+    """200 with the entry's WABA, or 304 when the caller's copy (If-None-Match) is still the one."""
+    waba = entry.unwrap(QUERY_CHATAPP_BIND_WABA)
+    etag = etag_of(waba)
     headers = {**REVALIDATE, "etag": etag}
     if found.source != "cams":
-        headers["age"] = str(math.floor(answer.age_s(now)))
-    log: dict[str, Any] = {"camsRequestId": answer.cams_request_id, "stale": found.stale}
+        headers["age"] = str(math.floor(entry.age_s(now)))
+    log: dict[str, Any] = {"camsRequestId": entry.cams_request_id, "stale": found.stale}
     if etag in _tags(request.headers.get("if-none-match", "")):
-        return Reply(304, headers=headers, log=log)
+        return HttpReply(304, headers=headers, log=log)
     body = {
-        "waba": answer.waba,
+        "waba": waba.to_json(),
         "requestId": request_id,
-        "camsRequestId": answer.cams_request_id,
+        "camsRequestId": entry.cams_request_id,
         "stale": found.stale,
-        "cachedAt": answer.cached_at(),
+        "cachedAt": entry.cached_at(),
     }
-    return Reply.json(200, body, log=log, headers=headers)
+    return HttpReply.json(200, body, log=log, headers=headers)
 
 
-def etag_of(answer: Answer) -> str:
+def etag_of(waba: WabaBinding) -> str:
     """A weak validator of the WABA alone: the request ids around it change with every answer."""
-    digest = hashlib.sha256(json.dumps(answer.waba, sort_keys=True).encode()).hexdigest()[:24]
+    digest = hashlib.sha256(json.dumps(waba.to_json(), sort_keys=True).encode()).hexdigest()[:24]
     return f'W/"{digest}"'
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shared.auth import Caller
-from shared.bindings.wiring import bindings_for
-from shared.cams import warm_up
+from shared.cache.runtime import RuntimeSlot
 from shared.http import HttpRequest
 from shared.invocation import Invocation
 from shared.logs import add_secrets
@@ -22,22 +21,25 @@ from shared.lookup.access import admit, out_of_scope
 from shared.lookup.answers import waba_reply
 from shared.lookup.query import parse_lookup_query
 from shared.lookup.settings import CorsSettings, LookupSettings
-from shared.resolver import HttpApp, Reply
+from shared.operations import QUERY_CHATAPP_BIND_WABA, SpaceArguments
+from shared.resolver import HttpApp, HttpReply
 from shared.settings import current_settings
 
 app = HttpApp(LookupSettings, allowed_origins=lambda: current_settings(CorsSettings).cors_allowed_origins)
+runtime = RuntimeSlot()
+"""This instance's store, memory, gateway and keys, built by its first request (or the initializer)."""
 
 
 @app.get("/waba")
-def lookup_waba(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
-    caller = admit(request, invocation)
+def lookup_waba(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+    caller = admit(request, invocation, runtime.get(invocation))
     query = parse_lookup_query(request.query, allow_isv_code=invocation.settings.allow_caller_isv_code)
     return _lookup(request, invocation, caller, query.cust_space_id, query.isv_code)
 
 
 @app.get("/waba/own")
-def lookup_own_waba(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
-    caller = admit(request, invocation)
+def lookup_own_waba(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+    caller = admit(request, invocation, runtime.get(invocation))
     query = parse_lookup_query(request.query, allow_isv_code=invocation.settings.allow_caller_isv_code, own=True)
     return _lookup(request, invocation, caller, None, query.isv_code)
 
@@ -48,31 +50,31 @@ def _lookup(
     caller: Caller,
     space: str | None,
     caller_isv_code: str | None,
-) -> Reply:
+) -> HttpReply:
     settings = invocation.settings
     add_secrets([caller_isv_code])
     scope = {**caller.log_fields(), "custSpaceId": space}
     if not caller.may_read(space):
-        return Reply.failed(out_of_scope(), {**scope, "scope": "denied"})
-    bindings = bindings_for(invocation, settings.lookup_cams_share)
-    isv_code = caller_isv_code or settings.isv_code()
-    found = bindings.service.lookup(space, isv_code, bindings.keys, bindings.quota, invocation)
+        raise out_of_scope().logged_with({**scope, "scope": "denied"})
+    cams = runtime.get(invocation).cams(invocation, settings.lookup_cams_share)
+    arguments = SpaceArguments(space, caller_isv_code or settings.isv_code())
+    found = cams.fetch(QUERY_CHATAPP_BIND_WABA, arguments)
     log = {**scope, "attempts": found.attempts, "cache": found.source}
-    if found.answer is None:
+    if found.entry is None:
         assert found.error is not None
-        return Reply.failed(found.error, log)
-    negative = found.answer.error()
+        raise found.error.logged_with(log)
+    negative = found.entry.error(QUERY_CHATAPP_BIND_WABA)
     if negative is not None:
-        return Reply.failed(negative, {**log, "stale": found.stale})
-    reply = waba_reply(found, found.answer, request, invocation.request_id, invocation.clock.time())
+        raise negative.logged_with({**log, "stale": found.stale})
+    reply = waba_reply(found, found.entry, request, invocation.request_id, invocation.clock.time())
     return replace(reply, log={**log, **reply.log})
 
 
 @app.get("/healthz")
-def healthz(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
-    return Reply.json(200, {"status": "ok", "requestId": invocation.request_id})
+def healthz(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+    return HttpReply.json(200, {"status": "ok", "requestId": invocation.request_id})
 
 
 def initialize(context: object) -> None:
     """FC3 initializer: validate settings and build the CAMS client before the first request."""
-    warm_up(context, LookupSettings, "lookup.invalid")
+    runtime.warm_up(context, LookupSettings, "lookup.invalid", app.clock)

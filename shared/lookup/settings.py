@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.auth.settings import AuthSettings
-from shared.settings import CamsSettings, split_list
+from shared.settings import FunctionSettings, split_list
 
 
 class CorsSettings(BaseModel):
@@ -23,7 +23,7 @@ class CorsSettings(BaseModel):
         return tuple(origin.rstrip("/") for origin in origins) if isinstance(origins, tuple) else origins
 
 
-class LookupSettings(CamsSettings, CorsSettings, AuthSettings):
+class LookupSettings(FunctionSettings, CorsSettings, AuthSettings):
     """ALLOW_CALLER_ISV_CODE, CORS_ALLOWED_ORIGINS, AUTH_* and CALLER_*, beside the settings of every function."""
 
     allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")

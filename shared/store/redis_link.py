@@ -6,9 +6,9 @@ round trip; a timeout is never retried). A failure (down, unreachable, slow, ref
 and the caller falls back to its in-memory counterpart. After a failure Redis is skipped for
 `skip_ms`; the first operation after that tries it again, and a success closes the breaker.
 
-A `cache.unavailable` warning (logger `shared.store`) is logged at most once per
-`warn_interval_s` per instance, with the error's type and nothing else (the URL may hold a
-password); `cache.recovered` is logged when Redis answers again.
+A `cache.unavailable` warning is logged at most once per `warn_interval_s` per instance, with the
+error's type, the failures since the last warning and the skip time, and nothing else (the URL may
+hold a password); `cache.recovered` is logged when Redis answers again.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from shared.clock import Clock
+from shared.logs import log_event
 from shared.store.base import RedisOptions
 
-LOGGER = logging.getLogger("shared.store")
 T = TypeVar("T")
 
 
@@ -105,20 +105,19 @@ class RedisLink:
         self._skip_until = now + self.options.skip_ms / 1000
         self._failures_unreported += 1
         if now - self._last_warning >= self.options.warn_interval_s:
-            LOGGER.warning(
+            log_event(
                 "cache.unavailable",
-                extra={
-                    "error": type(error).__name__,
-                    "failures": self._failures_unreported,
-                    "skipMs": self.options.skip_ms,
-                },
+                logging.WARNING,
+                errorType=type(error).__name__,
+                failures=self._failures_unreported,
+                skipMs=self.options.skip_ms,
             )
             self._last_warning = now
             self._failures_unreported = 0
 
     def _recovered(self) -> None:
         self._failing = False
-        LOGGER.info("cache.recovered")
+        log_event("cache.recovered")
 
     def close(self) -> None:
         """Close the connections (an instance being shut down)."""

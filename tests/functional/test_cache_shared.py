@@ -15,7 +15,7 @@ import redis
 from functions.healthcheck.index import handler as healthcheck
 from local.cams import FakeCams
 from local.redis_server import RedisServer
-from shared.bindings.wiring import service_for
+from shared.lookup.app import runtime as lookup_runtime
 from tests import processes
 from tests.helpers import ROLE, Env, context, get, log_lines
 
@@ -42,7 +42,7 @@ def flush(url: str) -> None:
 
 def new_instance() -> None:
     """What another FC instance has: nothing of this one's memory, the same Redis."""
-    service_for.cache_clear()
+    lookup_runtime.clear()
 
 
 def test_an_answer_is_shared_across_instances(lookup: Any, cams: FakeCams, shared: str) -> None:
@@ -93,7 +93,8 @@ def run_processes(targets: list[tuple[Any, tuple[Any, ...]]], start: Any, out: A
     workers = [SPAWN.Process(target=target, args=args, daemon=True) for target, args in targets]
     for worker in workers:
         worker.start()
-    time.sleep(3)  # every instance imports and initialises before the start
+    ready = [out.get(timeout=60) for _ in workers]  # every instance imports and initialises first
+    assert ready == [processes.READY] * len(workers)
     start.set()
     results = [out.get(timeout=timeout_s) for _ in workers]
     for worker in workers:
@@ -171,7 +172,7 @@ def test_redis_down_at_start_costs_nothing_but_a_warning(
     assert [a.status for a in answers] == [200] * 6
     assert time.monotonic() - started < 3
     assert len(cams.calls()) == 2, "this instance's memory still caches"
-    warnings = [line for line in log_lines(capsys.readouterr().out) if line.get("message") == "cache.unavailable"]
+    warnings = [line for line in log_lines(capsys.readouterr().out) if line.get("event") == "cache.unavailable"]
     assert len(warnings) == 1
 
 

@@ -14,9 +14,8 @@ import pytest
 
 from local.cams import FakeCams
 from local.emulator import ROOT, Credentials
-from shared.cams import gateway_for
-from shared.lookup.settings import LookupSettings
-from shared.settings import current_settings
+from shared.cams import CamsGateway
+from shared.lookup.app import runtime as lookup_runtime
 from tests.helpers import ROLE, Env, get
 
 
@@ -88,7 +87,7 @@ def test_the_client_is_rebuilt_when_sts_credentials_rotate(lookup: Any, cams: Fa
     )
 
     get(lookup, "/waba", "custSpaceId=demo-approved", credentials=ROLE)
-    gateway = gateway_for(current_settings(LookupSettings))
+    gateway = built_gateway()
     first = gateway._client
     get(lookup, "/waba", "custSpaceId=demo-approved", credentials=ROLE)
     assert gateway._client is first, "the same credentials reuse the client"
@@ -138,3 +137,9 @@ def test_the_default_chain_is_used_without_context_or_environment_credentials(ca
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["statusCode"] == 200
     assert cams.calls()[0].access_key_id == "DEMO-DEVELOPER-KEY"
+
+
+def built_gateway() -> CamsGateway:
+    """The lookup instance's gateway, as its first invocation or initializer built it."""
+    assert lookup_runtime.current is not None
+    return lookup_runtime.current.gateway

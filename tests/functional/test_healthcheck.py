@@ -43,7 +43,7 @@ def run_context(timeout: float = 60) -> Any:
 @pytest.fixture
 def healthcheck(env: Env) -> Any:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "10")
-    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "false")
+    env.setenv("HEALTHCHECK_FAIL_ON_ALARM", "false")
     return handler
 
 
@@ -229,7 +229,7 @@ def test_spaces_the_pace_cannot_reach_in_time_are_unchecked_not_errors(
 def test_unhealthy_fails_the_invocation_after_reporting(
     healthcheck: Any, cams: FakeCams, env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
+    env.setenv("HEALTHCHECK_FAIL_ON_ALARM", "true")
 
     with pytest.raises(HealthcheckFailed, match=r"1 of 2 customer spaces.*demo-rejected"):
         healthcheck(timer_event([{"custSpaceId": "demo-approved"}, {"custSpaceId": "demo-rejected"}]), run_context())
@@ -317,7 +317,7 @@ def test_a_failing_webhook_is_retried_and_loses_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
-    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
+    env.setenv("HEALTHCHECK_FAIL_ON_ALARM", "true")
     httpserver.expect_request("/robot/send").respond_with_data("down", status=503)
 
     with pytest.raises(HealthcheckFailed):
@@ -374,7 +374,7 @@ def test_an_unchecked_space_raises_the_alarm_and_fails_the_run(
     healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock, httpserver: HTTPServer
 ) -> None:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "1")
-    env.setenv("HEALTHCHECK_FAIL_ON_UNHEALTHY", "true")
+    env.setenv("HEALTHCHECK_FAIL_ON_ALARM", "true")
     env.setenv("ALERT_WEBHOOK_URL", webhook_url(httpserver))
     env.setenv("ALERT_WEBHOOK_TIMEOUT_MS", "500")
     httpserver.expect_request("/robot/send", method="POST").respond_with_json({"ok": True})
@@ -395,7 +395,7 @@ def test_an_unchecked_space_raises_the_alarm_and_fails_the_run(
 
 def test_unchecked_spaces_may_be_allowed_to_pass(healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock) -> None:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "1")
-    env.setenv("HEALTHCHECK_FAIL_ON_UNCHECKED", "false")
+    env.setenv("HEALTHCHECK_ALARM_ON_UNCHECKED", "false")
 
     summary = healthcheck(timer_event([{"custSpaceId": "demo-approved"}] * 5), run_context(timeout=3))
 

@@ -10,9 +10,8 @@ import pytest
 from functions.lookup.index import initialize
 from local.cams import FakeCams
 from local.emulator import http_event
-from shared.cams import gateway_for
-from shared.lookup.settings import LookupSettings
-from shared.settings import current_settings
+from shared.cams import CamsGateway
+from shared.lookup.app import runtime as lookup_runtime
 from tests.helpers import Env, call, context, get
 
 
@@ -191,4 +190,10 @@ def test_event_as_str_and_as_dict_are_accepted(lookup: Any, cams: FakeCams) -> N
 def test_initializer_builds_the_client_before_the_first_request(env: Env) -> None:
     initialize(context())
 
-    assert gateway_for(current_settings(LookupSettings))._client is not None
+    assert built_gateway()._client is not None
+
+
+def built_gateway() -> CamsGateway:
+    """The lookup instance's gateway, as its first invocation or initializer built it."""
+    assert lookup_runtime.current is not None
+    return lookup_runtime.current.gateway

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
+import json
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +17,7 @@ from local.redis_server import RedisServer, free_port, redis_server_binary
 from shared.clock import SYSTEM_CLOCK
 from shared.store import KeySpace, RedisOptions, Store, open_store
 from shared.store.redis_link import RedisLink, Unavailable
-from tests.helpers import FakeClock
+from tests.helpers import EmittedLines, FakeClock
 
 T = TypeVar("T")
 OPTIONS = RedisOptions(connect_timeout_ms=50, command_timeout_ms=50, skip_ms=200, warn_interval_s=60)
@@ -31,8 +31,8 @@ def timed(operation: Callable[[], T]) -> tuple[T, float]:
     return result, time.monotonic() - started
 
 
-def warnings_in(caplog: pytest.LogCaptureFixture, message: str = "cache.unavailable") -> int:
-    return sum(record.name == "shared.store" and record.getMessage() == message for record in caplog.records)
+def warnings_in(emitted: EmittedLines, event: str = "cache.unavailable") -> int:
+    return len(emitted(event))
 
 
 @pytest.fixture
@@ -59,8 +59,7 @@ def exercise(store: Store, space: KeySpace) -> list[float]:
     return durations
 
 
-def test_redis_down_at_start_degrades_to_memory(caplog: pytest.LogCaptureFixture, space: KeySpace) -> None:
-    caplog.set_level(logging.INFO, logger="shared.store")
+def test_redis_down_at_start_degrades_to_memory(emitted: EmittedLines, space: KeySpace) -> None:
     store = open_store(f"redis://127.0.0.1:{free_port()}/0", SYSTEM_CLOCK, OPTIONS)
     durations = [duration for _ in range(10) for duration in exercise(store, space)]
     assert max(durations) < BOUND_S
@@ -68,12 +67,11 @@ def test_redis_down_at_start_degrades_to_memory(caplog: pytest.LogCaptureFixture
     assert [(r.granted, r.shared) for r in limiter] == [(True, False), (True, False), (False, False)], (
         "the per-instance fallback allows 10 // 5 per window"
     )
-    assert warnings_in(caplog) == 1
+    assert warnings_in(emitted) == 1
     store.close()
 
 
-def test_the_breaker_skips_redis_then_tries_again_and_warns_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="shared.store")
+def test_the_breaker_skips_redis_then_tries_again_and_warns_once_a_minute(emitted: EmittedLines) -> None:
     clock = FakeClock()
     link = RedisLink(f"redis://127.0.0.1:{free_port()}/0", OPTIONS, clock)
     attempts: list[int] = []
@@ -87,17 +85,20 @@ def test_the_breaker_skips_redis_then_tries_again_and_warns_once_a_minute(caplog
         with pytest.raises(Unavailable):
             link.run(lambda client: ping())
     assert len(attempts) == 4, "skipped for 200 ms after each failure"
-    assert warnings_in(caplog) == 2, "one warning, then one more after 60 s"
-    assert caplog.records[-1].__dict__["failures"] == 3
-    assert "127.0.0.1" not in " ".join(record.getMessage() for record in caplog.records)
+    assert warnings_in(emitted) == 2, "one warning, then one more after 60 s"
+    last = emitted("cache.unavailable")[-1]
+    assert (last["level"], last["errorType"], last["failures"], last["skipMs"]) == (
+        "WARNING",
+        "ConnectionError",
+        3,
+        200,
+    )
+    assert "127.0.0.1" not in json.dumps(emitted())
     link.close()
 
 
 @pytest.mark.slow
-def test_redis_killed_mid_run_and_brought_back(
-    server: RedisServer, caplog: pytest.LogCaptureFixture, space: KeySpace
-) -> None:
-    caplog.set_level(logging.INFO, logger="shared.store")
+def test_redis_killed_mid_run_and_brought_back(server: RedisServer, emitted: EmittedLines, space: KeySpace) -> None:
     store = open_store(server.url, SYSTEM_CLOCK, OPTIONS)
     assert store.limiter.reserve(space.rate_limit(), 10, 1250, 0).shared
     exercise(store, space)
@@ -108,7 +109,7 @@ def test_redis_killed_mid_run_and_brought_back(
         time.sleep(0.01)
     assert max(durations) < BOUND_S
     assert not store.limiter.reserve(space.rate_limit("x"), 10, 1250, 0).shared
-    assert warnings_in(caplog) == 1, "one warning for a second of failures"
+    assert warnings_in(emitted) == 1, "one warning for a second of failures"
     server.start()
     back_after = None
     started = time.monotonic()
@@ -118,15 +119,14 @@ def test_redis_killed_mid_run_and_brought_back(
         time.sleep(0.01)
     assert back_after is not None
     assert back_after < OPTIONS.skip_ms / 1000 + BOUND_S
-    assert warnings_in(caplog, "cache.recovered") == 1
+    assert warnings_in(emitted, "cache.recovered") == 1
     store.close()
 
 
 @pytest.mark.slow
 def test_a_slow_redis_costs_at_most_the_command_timeout(
-    server: RedisServer, caplog: pytest.LogCaptureFixture, space: KeySpace
+    server: RedisServer, emitted: EmittedLines, space: KeySpace
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="shared.store")
     store = open_store(server.url, SYSTEM_CLOCK, OPTIONS)
     key = space.cache("binding", "slow")
     store.cache.set(key, "cached", 10_000)
@@ -140,7 +140,7 @@ def test_a_slow_redis_costs_at_most_the_command_timeout(
     busy.join(5)
     time.sleep(OPTIONS.skip_ms / 1000)
     assert store.limiter.reserve(space.rate_limit(), 10, 1250, 0).shared
-    assert warnings_in(caplog) == 1
+    assert warnings_in(emitted) == 1
     store.close()
 
 
@@ -173,13 +173,12 @@ def test_an_unreachable_redis_costs_at_most_the_connect_timeout(space: KeySpace)
 
 @pytest.mark.slow
 def test_a_connection_the_server_closed_while_idle_is_replaced_at_once(
-    server: RedisServer, caplog: pytest.LogCaptureFixture, space: KeySpace
+    server: RedisServer, emitted: EmittedLines, space: KeySpace
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="shared.store")
     store = open_store(server.url, SYSTEM_CLOCK, OPTIONS)
     assert store.limiter.reserve(space.rate_limit(), 10, 1250, 0).shared
     server.stop()
     server.start()  # as when a frozen instance thaws and its pooled connection is gone
     assert store.limiter.reserve(space.rate_limit(), 10, 1250, 0).shared
-    assert warnings_in(caplog) == 0
+    assert warnings_in(emitted) == 0
     store.close()

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from shared.logs import log_context, set_level
-from tests.helpers import log_lines
+from tests.helpers import EmittedLines, log_lines
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +47,10 @@ def test_an_exception_is_its_type_and_message_never_a_traceback(capsys: pytest.C
     [line] = log_lines(out)
     assert line["exception"] == "ValueError: bad value"
     assert "Traceback" not in out
+
+
+def test_a_library_records_extra_fields_reach_its_line(emitted: EmittedLines) -> None:
+    set_level("INFO")
+    logging.getLogger("urllib3").warning("pool.full", extra={"error": "Full", "size": 10})
+    (line,) = emitted("library")
+    assert (line["logger"], line["message"], line["error"], line["size"]) == ("urllib3", "pool.full", "Full", 10)

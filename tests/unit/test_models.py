@@ -10,6 +10,7 @@ from shared.cams import classify, parse_body
 from shared.errors import ERROR_TABLE, InvalidParameter, UpstreamBadResponse, UpstreamError, WabaNotBound
 from shared.lookup.query import LookupQuery, parse_lookup_query
 from shared.models import WabaBinding
+from shared.operations import QUERY_CHATAPP_BIND_WABA
 
 
 def test_ids_that_arrive_as_numbers_are_read_as_strings() -> None:
@@ -39,19 +40,19 @@ def test_the_first_bad_parameter_is_named() -> None:
 @pytest.mark.parametrize("body", [[], "text", None, {"Code": "OK", "Data": ["x"]}])
 def test_bodies_that_are_not_cams_answers_are_bad_responses(body: object) -> None:
     with pytest.raises(UpstreamBadResponse):
-        parse_body(body)
+        parse_body(QUERY_CHATAPP_BIND_WABA, body)
 
 
 @pytest.mark.parametrize("data", [None, {}])
 def test_empty_data_means_no_waba_bound(data: object) -> None:
     with pytest.raises(WabaNotBound):
-        parse_body({"Code": "OK", "RequestId": "r", "Data": data})
+        parse_body(QUERY_CHATAPP_BIND_WABA, {"Code": "OK", "RequestId": "r", "Data": data})
 
 
 def test_success_false_is_an_error_even_without_a_code() -> None:
     assert classify(None, 500, None).code == "UpstreamUnavailable"
     with pytest.raises(UpstreamError) as raised:
-        parse_body({"Success": False, "RequestId": "r"})
+        parse_body(QUERY_CHATAPP_BIND_WABA, {"Success": False, "RequestId": "r"})
     assert raised.value.cams_request_id == "r"
 
 

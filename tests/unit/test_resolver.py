@@ -12,7 +12,7 @@ from shared.errors import Throttled, WabaNotBound
 from shared.http import HttpRequest
 from shared.invocation import Invocation
 from shared.lookup.settings import LookupSettings
-from shared.resolver import HttpApp, Reply
+from shared.resolver import HttpApp, HttpReply
 from shared.settings import forget_settings
 from tests.helpers import FakeClock, context, log_lines
 
@@ -25,19 +25,19 @@ def app(monkeypatch: pytest.MonkeyPatch) -> HttpApp[LookupSettings]:
     toy: HttpApp[LookupSettings] = HttpApp(LookupSettings, lambda: (ALLOWED,), FakeClock())
 
     @toy.get("/items")
-    def items(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
-        return Reply.json(200, {"items": []}, log={"count": 0})
+    def items(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+        return HttpReply.json(200, {"items": []}, log={"count": 0})
 
     @toy.get("/busy")
-    def busy(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
-        return Reply.failed(Throttled("slow down", retry_after_s=2.5), log={"attempts": 4})
+    def busy(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+        raise Throttled("slow down", retry_after_s=2.5).logged_with({"attempts": 4})
 
     @toy.get("/gone")
-    def gone(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
+    def gone(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
         raise WabaNotBound("none", cams_request_id="cams-1")
 
     @toy.get("/bug")
-    def bug(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
+    def bug(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
         raise KeyError("internal detail")
 
     return toy
@@ -120,8 +120,8 @@ def test_a_bad_setting_is_answered_with_cors(app: HttpApp[LookupSettings], monke
     forget_settings()
 
     @app.get("/settings")
-    def settings(request: HttpRequest, invocation: Invocation[LookupSettings]) -> Reply:
-        return Reply.json(200, {"protocol": invocation.settings.cams_protocol})
+    def settings(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+        return HttpReply.json(200, {"protocol": invocation.settings.cams_protocol})
 
     answer = resolve(app, "GET", "/settings", Origin=ALLOWED)
 

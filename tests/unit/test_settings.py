@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from shared.errors import ConfigurationError
+from shared.healthcheck.settings import HealthcheckSettings
 from shared.lookup.settings import LookupSettings
-from shared.settings import CamsSettings, current_settings, env_names, load_settings
-from tests.helpers import Env, auth_environ, get
+from shared.settings import FunctionSettings, current_settings, env_names, load_settings
+from tests.helpers import EmittedLines, Env, auth_environ, get
 
 
 def test_defaults() -> None:
@@ -48,7 +49,7 @@ def test_values_are_parsed() -> None:
 def test_bad_values_name_the_variables_but_never_their_values() -> None:
     with pytest.raises(ConfigurationError) as raised:
         load_settings(
-            CamsSettings, {"CAMS_PROTOCOL": "gopher", "CAMS_READ_TIMEOUT_MS": "soon", "CAMS_ISV_CODE": "x" * 200}
+            FunctionSettings, {"CAMS_PROTOCOL": "gopher", "CAMS_READ_TIMEOUT_MS": "soon", "CAMS_ISV_CODE": "x" * 200}
         )
 
     message = raised.value.message
@@ -88,3 +89,17 @@ def test_a_bad_setting_is_a_json_500(
     [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert line["outcome"] == "ConfigurationError"
     assert name in line["errorMessage"]
+
+
+def test_a_renamed_switch_is_still_read_with_a_warning(emitted: EmittedLines) -> None:
+    settings = load_settings(HealthcheckSettings, {"HEALTHCHECK_FAIL_ON_UNHEALTHY": "false"})
+    assert settings.healthcheck_fail_on_alarm is False
+    assert [(line["variable"], line["readAs"]) for line in emitted("settings.renamed")] == [
+        ("HEALTHCHECK_FAIL_ON_UNHEALTHY", "HEALTHCHECK_FAIL_ON_ALARM")
+    ]
+
+
+def test_the_new_name_wins_over_the_old(emitted: EmittedLines) -> None:
+    environ = {"HEALTHCHECK_ALARM_ON_UNCHECKED": "true", "HEALTHCHECK_FAIL_ON_UNCHECKED": "false"}
+    assert load_settings(HealthcheckSettings, environ).healthcheck_alarm_on_unchecked is True
+    assert emitted("settings.renamed") == []

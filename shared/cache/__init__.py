@@ -1,0 +1,1 @@
+"""CAMS's answers across instances: a cache in two levels, single flight, and each operation's quota at CAMS."""

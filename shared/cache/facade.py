@@ -1,0 +1,180 @@
+"""CAMS behind the cache, for routes and the timer alike: `fetch` reads through it, `ask` writes through it.
+
+`fetch(operation, arguments)` reads this instance's memory, then the shared store. A fresh entry
+is served as it is. A missing or expired one is asked of CAMS by the instance that takes the key's
+lock; the others serve the stale entry if there is one, or wait for the new one within their
+deadline. When CAMS is throttled, unavailable or too slow, a stale entry beats the error.
+
+`ask(operation, arguments)` always asks CAMS (the timer's checks) and keeps what it answers, so
+that the routes find it. Both take a slot of the operation's quota before every attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Literal
+
+from shared import errors
+from shared.cache.entry import CacheEntry
+from shared.cache.quota import AccountQuota, share_of
+from shared.cams import Answered, CallBudget, CamsGateway
+from shared.invocation import Invocation
+from shared.operations import A, Operation, R
+from shared.retry import Attempted
+from shared.settings import S
+from shared.store import Cache, KeySpace, Store, keyed_digest, poll
+
+Source = Literal["memory", "shared", "cams", "stale", "waited"]
+STALE_WORTHY = (errors.Throttled, errors.UpstreamUnavailable, errors.UpstreamTimeout)
+LOCK_TTL_S = 10.0
+POLL_INTERVAL_S = 0.05
+WAIT_FOR_ANSWER_S = 1.0
+
+
+@dataclass(frozen=True)
+class Fetched(Generic[R]):
+    """How a fetch ended: an entry (fresh or stale) or an error, and where it was found."""
+
+    source: Source
+    entry: CacheEntry[R] | None = None
+    error: errors.ServiceError | None = None
+    attempts: int = 0
+
+    @property
+    def stale(self) -> bool:
+        return self.source == "stale"
+
+
+@dataclass(frozen=True)
+class _Keys:
+    cache: str
+    lock: str
+
+
+class CachedCams(Generic[S]):
+    """One invocation's view of CAMS through the instance's cache, store and quotas."""
+
+    def __init__(
+        self,
+        store: Store,
+        memory: Cache,
+        gateway: CamsGateway,
+        keys: KeySpace,
+        key_secret: bytes,
+        invocation: Invocation[S],
+        share: int | None = None,
+    ) -> None:
+        self.store = store
+        self.memory = memory
+        self.gateway = gateway
+        self._keys = keys
+        self._key_secret = key_secret
+        self.invocation = invocation
+        self.settings = invocation.settings
+        self.share = share
+
+    def fetch(self, operation: Operation[A, R], arguments: A) -> Fetched[R]:
+        """The operation's answer for `arguments`, from the cache when it is fresh, else from CAMS once."""
+        invocation, settings, now = self.invocation, self.settings, self.invocation.clock.time()
+        keys = self._keys_of(operation, arguments)
+        remembered = CacheEntry.decode(operation, self.memory.get(keys.cache))
+        if remembered is not None and remembered.is_fresh(now, operation, settings):
+            return Fetched("memory", remembered)
+        kept = CacheEntry.decode(operation, self.store.cache.get(keys.cache))
+        if kept is not None and kept.is_fresh(now, operation, settings):
+            self._remember(operation, keys.cache, kept, now)
+            return Fetched("shared", kept)
+        stale = kept if kept is not None and kept.is_usable(now, operation, settings) else None
+        lock_ms = max(1, int(min(LOCK_TTL_S, invocation.deadline.remaining()) * 1000))
+        token = self.store.locks.try_lock(keys.lock, lock_ms)
+        if token is None:
+            return Fetched("stale", stale) if stale is not None else self._wait_for(operation, keys.cache)
+        try:
+            outcome = self.ask(operation, arguments)
+        finally:
+            self.store.locks.unlock(keys.lock, token)
+        entry = CacheEntry.of(operation, outcome, self.invocation.clock.time())
+        if entry is not None:
+            return Fetched("cams", entry, attempts=outcome.attempts)
+        if stale is not None and isinstance(outcome.error, STALE_WORTHY):
+            return Fetched("stale", stale, attempts=outcome.attempts)
+        return Fetched("cams", error=outcome.error, attempts=outcome.attempts)
+
+    def ask(
+        self,
+        operation: Operation[A, R],
+        arguments: A,
+        budget: CallBudget | None = None,
+        *,
+        before_attempt: Callable[[], None] | None = None,
+    ) -> Attempted[Answered[R]]:
+        """Ask CAMS now, within `budget` (the invocation's by default), and keep what it answers.
+
+        `before_attempt` (a pacer, say) runs before the quota's slot is taken for each attempt.
+        """
+        budget = budget or self.invocation
+        take_slot = self._quota(operation).before_attempt(
+            budget.deadline, self.settings.cams_min_attempt_ms / 1000, self.invocation.clock
+        )
+
+        def before() -> None:
+            if before_attempt is not None:
+                before_attempt()
+            take_slot()
+
+        outcome = self.gateway.call(operation, arguments, budget, before_attempt=before)
+        now = self.invocation.clock.time()
+        entry = CacheEntry.of(operation, outcome, now)
+        if entry is not None:
+            self._keep(operation, self._keys_of(operation, arguments).cache, entry, now)
+        return outcome
+
+    def _quota(self, operation: Operation[A, R]) -> AccountQuota:
+        settings = self.settings
+        limit = share_of(operation.limit_in_force(settings), self.share, settings.cams_rate_limit_per_second)
+        window_ms = 1000 + settings.cams_rate_window_margin_ms
+        key = self._keys.rate_limit(operation.action)
+        return AccountQuota(self.store.limiter, key, limit, window_ms, settings.cams_quota_wait_ms)
+
+    def _keys_of(self, operation: Operation[A, R], arguments: A) -> _Keys:
+        """The arguments' cache and lock keys: the account's own space has a kind of its own, so that no
+        space id can name it; an IsvCode goes in only as a keyed hash, other arguments as a digest."""
+        space = ("own",) if arguments.cust_space_id is None else ("space", arguments.cust_space_id)
+        isv = keyed_digest(self._key_secret, arguments.isv_code) if arguments.isv_code else "-"
+        detail = arguments.detail()
+        parts = (operation.namespace, *space, isv)
+        if detail:
+            parts += (hashlib.sha256(json.dumps(detail, sort_keys=True).encode()).hexdigest()[:32],)
+        return _Keys(self._keys.cache(*parts), self._keys.lock(*parts))
+
+    def _wait_for(self, operation: Operation[A, R], key: str) -> Fetched[R]:
+        """Another instance is asking CAMS: wait for its answer while the deadline allows."""
+        invocation, settings = self.invocation, self.settings
+
+        def fresh() -> CacheEntry[R] | None:
+            entry = CacheEntry.decode(operation, self.store.cache.get(key))
+            return entry if entry is not None and entry.is_fresh(invocation.clock.time(), operation, settings) else None
+
+        # The asking instance waits at most CAMS_QUOTA_WAIT_MS for its slot, then CAMS answers or not.
+        wait_s = settings.cams_quota_wait_ms / 1000 + WAIT_FOR_ANSWER_S
+        budget_s = invocation.deadline.remaining() - settings.cams_min_attempt_ms / 1000
+        entry = poll(fresh, invocation.clock, min(LOCK_TTL_S, wait_s, budget_s), POLL_INTERVAL_S)
+        if entry is None:
+            busy = errors.QuotaExhausted("Another instance is asking CAMS for this space; try again shortly.")
+            return Fetched("waited", error=busy)
+        return Fetched("waited", entry)
+
+    def _keep(self, operation: Operation[A, R], key: str, entry: CacheEntry[R], now: float) -> None:
+        """Keep `entry` in the shared store until it is too old to serve even stale, and remember it here."""
+        keep_s = max(entry.fresh_s(operation, self.settings), self.settings.cache_max_stale_seconds)
+        if keep_s > 0:
+            self.store.cache.set(key, entry.encode(), int(keep_s * 1000))
+        self._remember(operation, key, entry, now)
+
+    def _remember(self, operation: Operation[A, R], key: str, entry: CacheEntry[R], now: float) -> None:
+        fresh_ms = int((entry.fresh_s(operation, self.settings) - entry.age_s(now)) * 1000)
+        if fresh_ms > 0:
+            self.memory.set(key, entry.encode(), fresh_ms)

@@ -1,0 +1,126 @@
+"""One value per CAMS operation: what the gateway sends, what the answer means, how it is cached and limited.
+
+Example:
+    >>> QUERY_CHATAPP_BIND_WABA.query(SpaceArguments("space-1", isv_code="isv-code-1"))
+    {'CustSpaceId': 'space-1', 'IsvCode': 'isv-code-1'}
+    >>> QUERY_CHATAPP_BIND_WABA.read({"Code": "OK", "Data": {"Id": "1029"}}).id
+    '1029'
+
+An operation's `Params` are those the official SDK's generated `*_with_options` method builds (a
+contract test compares both at the fake CAMS); `read` turns a body CAMS answered with `Code` "OK"
+into the operation's typed result, or raises what the body means (for `QueryChatappBindWaba`, an
+empty `Data` is `WabaNotBound`). The cache keeps the body as answered, and reads it again with the
+same `read`, so that a kept answer and a new one are the same value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from shared import errors
+from shared.models import WabaBinding
+
+if TYPE_CHECKING:
+    from alibabacloud_tea_openapi.utils_models import Params
+
+    from shared.settings import FunctionSettings
+
+API_VERSION = "2020-06-06"
+
+
+@dataclass(frozen=True)
+class SpaceArguments:
+    """Which customer space an operation asks about; None is the account's own (`QueryChatappBindWaba`)."""
+
+    cust_space_id: str | None
+    isv_code: str | None = field(default=None, repr=False)
+
+    def detail(self) -> dict[str, str]:
+        """The arguments besides the space and the IsvCode (none here), by their CAMS names."""
+        return {}
+
+
+A = TypeVar("A", bound=SpaceArguments)
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Operation(Generic[A, R]):
+    """A CAMS operation as this package calls it."""
+
+    action: str
+    read: Callable[[Mapping[str, Any]], R]
+    """An OK body as the operation's result; raises the ServiceError the body means."""
+    cached_errors: tuple[type[errors.ServiceError], ...]
+    """Errors that are an answer about the space, kept like a result (for a shorter time)."""
+    namespace: str
+    """The kind of its cache and lock keys."""
+    limit_per_second: int
+    """CAMS's own limit for the account, across every caller."""
+    fresh_s: Callable[[FunctionSettings], int]
+    negative_fresh_s: Callable[[FunctionSettings], int]
+    limit: Callable[[FunctionSettings], int] | None = None
+    """The limit in force when a setting names it; else `limit_per_second`."""
+    version: str = API_VERSION
+
+    @cached_property
+    def params(self) -> Params:
+        from alibabacloud_tea_openapi.utils_models import Params
+
+        return Params(
+            action=self.action,
+            version=self.version,
+            protocol="HTTPS",
+            pathname="/",
+            method="POST",
+            auth_type="AK",
+            style="RPC",
+            req_body_type="formData",
+            body_type="json",
+        )
+
+    def query(self, arguments: A) -> dict[str, str]:
+        """The request's query, as the generated method builds it: unset arguments are left out."""
+        named = {"CustSpaceId": arguments.cust_space_id, "IsvCode": arguments.isv_code, **arguments.detail()}
+        return {name: value for name, value in named.items() if value is not None}
+
+    def limit_in_force(self, settings: FunctionSettings) -> int:
+        return self.limit(settings) if self.limit is not None else self.limit_per_second
+
+    def cached_error(self, code: str) -> type[errors.ServiceError] | None:
+        return next((kind for kind in self.cached_errors if kind.code == code), None)
+
+
+def data_of(body: Mapping[str, Any]) -> object:
+    return body.get("Data")
+
+
+def read_binding(body: Mapping[str, Any]) -> WabaBinding:
+    data = data_of(body)
+    request_id = body.get("RequestId") if isinstance(body.get("RequestId"), str) else None
+    if data in (None, {}):
+        raise errors.WabaNotBound(cams_request_id=request_id)
+    try:
+        return WabaBinding.model_validate(data)
+    except ValidationError:
+        raise errors.UpstreamBadResponse(
+            "CAMS answered with a WABA this function cannot read.", cams_request_id=request_id
+        ) from None
+
+
+QUERY_CHATAPP_BIND_WABA: Operation[SpaceArguments, WabaBinding] = Operation(
+    action="QueryChatappBindWaba",
+    read=read_binding,
+    cached_errors=(errors.WabaNotBound, errors.SpaceNotFound),
+    namespace="waba",
+    limit_per_second=10,
+    fresh_s=lambda settings: settings.cache_ttl_seconds,
+    negative_fresh_s=lambda settings: settings.cache_negative_ttl_seconds,
+    limit=lambda settings: settings.cams_rate_limit_per_second,
+)
+"""The WABA bound to a space. CAMS allows 10 calls a second per account (CAMS_RATE_LIMIT_PER_SECOND)."""
