@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,9 +23,10 @@ VARYING = {"Signature", "SignatureNonce", "Timestamp"}
 """Differ between any two signed requests, whoever sends them."""
 
 
+@dataclass(frozen=True)
 class Budget:
-    credentials = StaticCredentials(ROLE.access_key_id, ROLE.access_key_secret, ROLE.security_token)
-    deadline = Deadline.after(10.0)
+    credentials: StaticCredentials
+    deadline: Deadline
 
 
 def sent_by_sdk(cams: FakeCams, method: str, request: Any) -> None:
@@ -59,7 +61,8 @@ def test_the_package_sends_what_the_generated_method_sends(
     cams: FakeCams, operation: Operation[Any, Any], arguments: SpaceArguments, method: str, request_model: Any
 ) -> None:
     settings = load_settings(FunctionSettings, {"CAMS_ENDPOINT": cams.endpoint, "CAMS_PROTOCOL": "http"})
-    CamsGateway(settings).call(operation, arguments, Budget())
+    role = StaticCredentials(ROLE.access_key_id, ROLE.access_key_secret, ROLE.security_token)
+    assert CamsGateway(settings).call(operation, arguments, Budget(role, Deadline.after(10.0))).attempts == 1
     sent_by_sdk(cams, method, request_model)
 
     ours, sdks = cams.journal
