@@ -98,7 +98,11 @@ def parse_body(operation: Operation[A, R], body: object) -> Answered[R]:
     code = body.get("Code")
     if (code is not None and code != "OK") or body.get("Success") is False:
         raise classify(str(code), None, request_id)
-    return Answered(operation.read(body), body, request_id)
+    try:
+        return Answered(operation.read(body), body, request_id)
+    except errors.ServiceError as meant:  # what the body means (no WABA bound, say) carries its RequestId
+        meant.cams_request_id = meant.cams_request_id or request_id
+        raise
 
 
 class CamsGateway:

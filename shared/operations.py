@@ -9,8 +9,9 @@ Example:
 An operation's `Params` are those the official SDK's generated `*_with_options` method builds (a
 contract test compares both at the fake CAMS); `read` turns a body CAMS answered with `Code` "OK"
 into the operation's typed result, or raises what the body means (for `QueryChatappBindWaba`, an
-empty `Data` is `WabaNotBound`). The cache keeps the body as answered, and reads it again with the
-same `read`, so that a kept answer and a new one are the same value.
+empty `Data` is `WabaNotBound`); the gateway adds the body's RequestId to what it raises. The cache
+keeps the body as answered, and reads it again with the same `read`, so that a kept answer and a
+new one are the same value.
 """
 
 from __future__ import annotations
@@ -96,21 +97,14 @@ class Operation(Generic[A, R]):
         return next((kind for kind in self.cached_errors if kind.code == code), None)
 
 
-def data_of(body: Mapping[str, Any]) -> object:
-    return body.get("Data")
-
-
 def read_binding(body: Mapping[str, Any]) -> WabaBinding:
-    data = data_of(body)
-    request_id = body.get("RequestId") if isinstance(body.get("RequestId"), str) else None
+    data = body.get("Data")
     if data in (None, {}):
-        raise errors.WabaNotBound(cams_request_id=request_id)
+        raise errors.WabaNotBound()
     try:
         return WabaBinding.model_validate(data)
     except ValidationError:
-        raise errors.UpstreamBadResponse(
-            "CAMS answered with a WABA this function cannot read.", cams_request_id=request_id
-        ) from None
+        raise errors.UpstreamBadResponse("CAMS answered with a WABA this function cannot read.") from None
 
 
 QUERY_CHATAPP_BIND_WABA: Operation[SpaceArguments, WabaBinding] = Operation(

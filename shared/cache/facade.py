@@ -93,10 +93,9 @@ class CachedCams(Generic[S]):
         if token is None:
             return Fetched("stale", stale) if stale is not None else self._wait_for(operation, keys.cache)
         try:
-            outcome = self.ask(operation, arguments)
+            outcome, entry = self._ask(operation, arguments, keys.cache, self.invocation, None)
         finally:
             self.store.locks.unlock(keys.lock, token)
-        entry = CacheEntry.of(operation, outcome, self.invocation.clock.time())
         if entry is not None:
             return Fetched("cams", entry, attempts=outcome.attempts)
         if stale is not None and isinstance(outcome.error, STALE_WORTHY):
@@ -115,7 +114,18 @@ class CachedCams(Generic[S]):
 
         `before_attempt` (a pacer, say) runs before the quota's slot is taken for each attempt.
         """
-        budget = budget or self.invocation
+        key = self._keys_of(operation, arguments).cache
+        return self._ask(operation, arguments, key, budget or self.invocation, before_attempt)[0]
+
+    def _ask(
+        self,
+        operation: Operation[A, R],
+        arguments: A,
+        key: str,
+        budget: CallBudget,
+        before_attempt: Callable[[], None] | None,
+    ) -> tuple[Attempted[Answered[R]], CacheEntry[R] | None]:
+        """The call, and the entry it kept under `key` (None: an error that is not the space's)."""
         take_slot = self._quota(operation).before_attempt(
             budget.deadline, self.settings.cams_min_attempt_ms / 1000, self.invocation.clock
         )
@@ -129,8 +139,8 @@ class CachedCams(Generic[S]):
         now = self.invocation.clock.time()
         entry = CacheEntry.of(operation, outcome, now)
         if entry is not None:
-            self._keep(operation, self._keys_of(operation, arguments).cache, entry, now)
-        return outcome
+            self._keep(operation, key, entry, now)
+        return outcome, entry
 
     def _quota(self, operation: Operation[A, R]) -> AccountQuota:
         settings = self.settings
