@@ -40,12 +40,12 @@ def decode_event(event: object, what: str) -> dict[str, Any]:
             raise MalformedEvent(f"The event nests deeper than {MAX_DEPTH} levels.") from None
     if not isinstance(event, dict):
         raise MalformedEvent(f"The event is not {what}.")
-    if _depth(event) > MAX_DEPTH:
+    if depth_of(event) > MAX_DEPTH:
         raise MalformedEvent(f"The event nests deeper than {MAX_DEPTH} levels.")
     return event
 
 
-def _depth(document: object) -> int:
+def depth_of(document: object) -> int:
     """How deep objects and arrays nest, counted without recursion (the input may be hostile)."""
     deepest, stack = 0, [(document, 1)]
     while stack:

@@ -23,6 +23,9 @@ from shared.errors import ConfigurationError
 from shared.logs import log_event
 
 HOST_PORT = r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+ISV_CODE_MIN = 8
+"""No IsvCode is shorter: a shorter one could not be scrubbed from logs without scrubbing common words."""
+ISV_CODE_MAX = 128
 
 
 class FunctionSettings(BaseModel):
@@ -37,7 +40,9 @@ class FunctionSettings(BaseModel):
     cams_protocol: Literal["https", "http"] = Field("https", alias="CAMS_PROTOCOL")
     cams_connect_timeout_ms: int = Field(3000, alias="CAMS_CONNECT_TIMEOUT_MS", ge=100, le=60_000)
     cams_read_timeout_ms: int = Field(5000, alias="CAMS_READ_TIMEOUT_MS", ge=100, le=120_000)
-    cams_isv_code: SecretStr | None = Field(None, alias="CAMS_ISV_CODE", min_length=1, max_length=128)
+    cams_isv_code: SecretStr | None = Field(
+        None, alias="CAMS_ISV_CODE", min_length=ISV_CODE_MIN, max_length=ISV_CODE_MAX
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
     cams_retry_max_attempts: int = Field(4, alias="CAMS_RETRY_MAX_ATTEMPTS", ge=1, le=10)
     cams_retry_base_delay_ms: int = Field(100, alias="CAMS_RETRY_BASE_DELAY_MS", ge=1, le=10_000)

@@ -66,11 +66,12 @@ def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     environment.setenv("CAMS_READ_TIMEOUT_MS", "2000")
     environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
     # Callers authenticate as deployed (AUTH_MODE=jwt, the default) with the tests' keys; `get` and
-    # `call` send a token for every space. The per-caller limit is lifted unless a test sets it.
+    # `call` send a token for every space. The per-caller limits are lifted unless a test sets them.
     for name, value in auth_environ().items():
         environment.setenv(name, value)
     environment.setenv("CALLER_RATE_PER_SECOND", "1000")
     environment.setenv("CALLER_BURST", "1000")
+    environment.setenv("CALLER_CAMS_SHARE", "100")
     # Every lookup reaches the fake unless a test turns the cache on (tests/functional/test_cache.py).
     for name in ("CACHE_TTL_SECONDS", "CACHE_NEGATIVE_TTL_SECONDS", "CACHE_MAX_STALE_SECONDS"):
         environment.setenv(name, "0")

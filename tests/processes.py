@@ -18,7 +18,7 @@ from local.tokens import demo_environ, demo_token
 
 ROLE = ("STS.DEMO-ROLE-KEY", "demo-role-secret", "demo-role-security-token")
 READY = ("ready", None)
-CALLERS = {"CALLER_RATE_PER_SECOND": "1000", "CALLER_BURST": "1000"}
+CALLERS = {"CALLER_RATE_PER_SECOND": "1000", "CALLER_BURST": "1000", "CALLER_CAMS_SHARE": "100"}
 """Every lookup here comes from one caller, as fast as it can: its own limit is not what these tests measure."""
 
 

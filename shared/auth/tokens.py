@@ -16,8 +16,9 @@ The checks, in order, each failing as 401 `invalid_token`: the token is at most 
 (three base64url parts, a signature among them); its header names an allowed algorithm (RS256,
 ES256) and a `kid` of AUTH_JWKS, and that key was published for that algorithm; the signature holds;
 `iss` and `aud` are AUTH_ISSUER and AUTH_AUDIENCE; `exp` is a number not past, `nbf` and `iat` (when
-present) numbers not ahead, all with LEEWAY_S of clock skew, on the invocation's own clock; `sub` is
-a string; the spaces claim is a list of space ids or a space-separated string of them, `*` for all.
+present) numbers not ahead, all with LEEWAY_S of clock skew, on the invocation's own clock, and each
+of them a finite time before year 10000; `sub` is a string; the spaces claim is a list of space ids
+or a space-separated string of them, `*` for all.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ VERIFIED_TOKENS = 256
 """How many verified tokens an instance keeps, so as not to check a signature again."""
 LEEWAY_S = 30.0
 """Clock skew forgiven on `exp`, `nbf` and `iat`: the issuer's clock and FC's may differ a little."""
+MAX_TIME_S = 253_402_300_799
+"""The end of year 9999, in seconds since the epoch: the furthest time a token may name."""
 MAX_SUB = 256
 MAX_SPACES = 1000
 EVERY_SPACE = "*"
@@ -177,9 +180,12 @@ def _check_times(claims: Mapping[str, Any], now: float) -> None:
 
 
 def _number(value: object) -> float | None:
+    """A NumericDate (RFC 7519) within MAX_TIME_S of the epoch; None for anything else, 10**400 included."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    if isinstance(value, int):
+        return float(value) if -MAX_TIME_S <= value <= MAX_TIME_S else None
+    return value if math.isfinite(value) and -MAX_TIME_S <= value <= MAX_TIME_S else None
 
 
 def spaces_of(claim: object) -> tuple[frozenset[str], bool]:

@@ -11,24 +11,23 @@ that the routes find it. Both take a slot of the operation's quota before every 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Literal
 
 from shared import errors
 from shared.cache.entry import CacheEntry
+from shared.cache.keys import CacheKeys
 from shared.cache.quota import AccountQuota, share_of
 from shared.cams import Answered, CallBudget, CamsGateway
 from shared.invocation import Invocation
 from shared.operations import A, Operation, R
 from shared.retry import Attempted
 from shared.settings import S
-from shared.store import Cache, KeySpace, Store, keyed_digest, poll
+from shared.store import Cache, Store, poll
 
 Source = Literal["memory", "shared", "cams", "stale", "waited"]
-STALE_WORTHY = (errors.Throttled, errors.UpstreamUnavailable, errors.UpstreamTimeout)
+STALE_WORTHY = (errors.Throttled, errors.UpstreamUnavailable, errors.UpstreamTimeout, errors.TooManyRequests)
 LOCK_TTL_S = 10.0
 POLL_INTERVAL_S = 0.05
 WAIT_FOR_ANSWER_S = 1.0
@@ -48,12 +47,6 @@ class Fetched(Generic[R]):
         return self.source == "stale"
 
 
-@dataclass(frozen=True)
-class _Keys:
-    cache: str
-    lock: str
-
-
 class CachedCams(Generic[S]):
     """One invocation's view of CAMS through the instance's cache, store and quotas."""
 
@@ -62,8 +55,7 @@ class CachedCams(Generic[S]):
         store: Store,
         memory: Cache,
         gateway: CamsGateway,
-        keys: KeySpace,
-        key_secret: bytes,
+        keys: CacheKeys,
         invocation: Invocation[S],
         share: int | None = None,
     ) -> None:
@@ -71,15 +63,19 @@ class CachedCams(Generic[S]):
         self.memory = memory
         self.gateway = gateway
         self._keys = keys
-        self._key_secret = key_secret
         self.invocation = invocation
         self.settings = invocation.settings
         self.share = share
 
-    def fetch(self, operation: Operation[A, R], arguments: A) -> Fetched[R]:
-        """The operation's answer for `arguments`, from the cache when it is fresh, else from CAMS once."""
+    def fetch(
+        self, operation: Operation[A, R], arguments: A, *, before_attempt: Callable[[], None] | None = None
+    ) -> Fetched[R]:
+        """The operation's answer for `arguments`, from the cache when it is fresh, else from CAMS once.
+
+        `before_attempt` (a caller's budget, say) runs before each attempt, when one is made at all.
+        """
         invocation, settings, now = self.invocation, self.settings, self.invocation.clock.time()
-        keys = self._keys_of(operation, arguments)
+        keys = self._keys.of(operation, arguments)
         remembered = CacheEntry.decode(operation, self.memory.get(keys.cache))
         if remembered is not None and remembered.is_fresh(now, operation, settings):
             return Fetched("memory", remembered)
@@ -93,7 +89,7 @@ class CachedCams(Generic[S]):
         if token is None:
             return Fetched("stale", stale) if stale is not None else self._wait_for(operation, keys.cache)
         try:
-            outcome, entry = self._ask(operation, arguments, keys.cache, self.invocation, None)
+            outcome, entry = self._ask(operation, arguments, keys.cache, self.invocation, before_attempt)
         finally:
             self.store.locks.unlock(keys.lock, token)
         if entry is not None:
@@ -114,7 +110,7 @@ class CachedCams(Generic[S]):
 
         `before_attempt` (a pacer, say) runs before the quota's slot is taken for each attempt.
         """
-        key = self._keys_of(operation, arguments).cache
+        key = self._keys.of(operation, arguments).cache
         return self._ask(operation, arguments, key, budget or self.invocation, before_attempt)[0]
 
     def _ask(
@@ -148,17 +144,6 @@ class CachedCams(Generic[S]):
         window_ms = 1000 + settings.cams_rate_window_margin_ms
         key = self._keys.rate_limit(operation.action)
         return AccountQuota(self.store.limiter, key, limit, window_ms, settings.cams_quota_wait_ms)
-
-    def _keys_of(self, operation: Operation[A, R], arguments: A) -> _Keys:
-        """The arguments' cache and lock keys: the account's own space has a kind of its own, so that no
-        space id can name it; an IsvCode goes in only as a keyed hash, other arguments as a digest."""
-        space = ("own",) if arguments.cust_space_id is None else ("space", arguments.cust_space_id)
-        isv = keyed_digest(self._key_secret, arguments.isv_code) if arguments.isv_code else "-"
-        detail = arguments.detail()
-        parts = (operation.namespace, *space, isv)
-        if detail:
-            parts += (hashlib.sha256(json.dumps(detail, sort_keys=True).encode()).hexdigest()[:32],)
-        return _Keys(self._keys.cache(*parts), self._keys.lock(*parts))
 
     def _wait_for(self, operation: Operation[A, R], key: str) -> Fetched[R]:
         """Another instance is asking CAMS: wait for its answer while the deadline allows."""

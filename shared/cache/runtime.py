@@ -9,11 +9,11 @@ cleared with the settings (`forget_settings`), as a new instance would start wit
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from dataclasses import dataclass
 
 from shared.cache.facade import CachedCams
+from shared.cache.keys import CacheKeys
 from shared.cams import CamsGateway
 from shared.clock import Clock
 from shared.errors import ConfigurationError
@@ -28,14 +28,12 @@ MEMORY_ENTRIES = 1024
 
 @dataclass(frozen=True)
 class InstanceRuntime:
-    """An instance's store (shared, or its memory), its in-memory level, its gateway and key space."""
+    """An instance's store (shared, or its memory), its in-memory level, its gateway and its keys."""
 
     store: Store
     memory: Cache
     gateway: CamsGateway
-    keys: KeySpace
-    key_secret: bytes
-    """Hashes IsvCodes into keys; without CACHE_KEY_SECRET, this instance's own: its entries are not shared."""
+    keys: CacheKeys
 
     @classmethod
     def build(cls, settings: FunctionSettings, clock: Clock, account_id: str, region: str) -> InstanceRuntime:
@@ -49,18 +47,13 @@ class InstanceRuntime:
             options,
             settings.redis_password.get_secret_value() if settings.redis_password else None,
         )
-        secret = settings.cache_key_secret.get_secret_value().encode() if settings.cache_key_secret else None
-        return cls(
-            store,
-            MemoryCache(clock, MEMORY_ENTRIES),
-            CamsGateway(settings),
-            KeySpace(_safe(account_id), _safe(region)),
-            secret or secrets.token_bytes(32),
-        )
+        secret = settings.cache_key_secret.get_secret_value() if settings.cache_key_secret else None
+        keys = CacheKeys.for_settings(KeySpace(_safe(account_id), _safe(region)), secret, settings.isv_code())
+        return cls(store, MemoryCache(clock, MEMORY_ENTRIES), CamsGateway(settings), keys)
 
     def cams(self, invocation: Invocation[S], share: int | None = None) -> CachedCams[S]:
         """The cached CAMS of one invocation; its calls take at most `share` of every CAMS_RATE_LIMIT_PER_SECOND."""
-        return CachedCams(self.store, self.memory, self.gateway, self.keys, self.key_secret, invocation, share)
+        return CachedCams(self.store, self.memory, self.gateway, self.keys, invocation, share)
 
 
 class RuntimeSlot:

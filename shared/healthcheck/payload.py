@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.events import MalformedEvent, decode_event
+from shared.events import MAX_DEPTH, MalformedEvent, decode_event, depth_of
 from shared.healthcheck.settings import HealthcheckSettings
 from shared.models import SAFE_ID_PATTERN
 from shared.settings import split_list
@@ -81,6 +81,10 @@ def parse_spaces(text: str, source: str) -> list[SpaceSpec]:
             document = json.loads(stripped)
         except ValueError:
             raise InvalidHealthcheck(f"{source} is not valid JSON.") from None
+        except RecursionError:
+            raise InvalidHealthcheck(f"{source} nests deeper than {MAX_DEPTH} levels.") from None
+        if depth_of(document) > MAX_DEPTH:  # counted without recursion, before pydantic's validation recurses
+            raise InvalidHealthcheck(f"{source} nests deeper than {MAX_DEPTH} levels.")
     elif source == "HEALTHCHECK_SPACES":
         ids = split_list(stripped)
         document = [{"custSpaceId": space} for space in ids] if isinstance(ids, tuple) else ids

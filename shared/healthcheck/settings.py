@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Annotated
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import Field, SecretStr, TypeAdapter, field_validator
+from pydantic import Field, SecretStr, StringConstraints, TypeAdapter, field_validator
 
 from shared import alerts
-from shared.settings import FunctionSettings, url_of_scheme
+from shared.settings import ISV_CODE_MAX, ISV_CODE_MIN, FunctionSettings, url_of_scheme
 
-_ISV_CODE_MAP = TypeAdapter(dict[str, str])
+IsvCode = Annotated[str, StringConstraints(min_length=ISV_CODE_MIN, max_length=ISV_CODE_MAX)]
+_ISV_CODE_MAP = TypeAdapter(dict[str, IsvCode])
 ALARMING = frozenset({"unhealthy", "error"})
 """Always alarming: the binding is wrong, or CAMS could not say."""
 

@@ -17,7 +17,7 @@ from shared.cache.runtime import RuntimeSlot
 from shared.http import HttpRequest
 from shared.invocation import Invocation
 from shared.logs import add_secrets
-from shared.lookup.access import admit, out_of_scope
+from shared.lookup.access import CamsBudget, admit, out_of_scope
 from shared.lookup.answers import waba_reply
 from shared.lookup.query import parse_lookup_query
 from shared.lookup.settings import CorsSettings, LookupSettings
@@ -56,9 +56,11 @@ def _lookup(
     scope = {**caller.log_fields(), "custSpaceId": space}
     if not caller.may_read(space):
         raise out_of_scope().logged_with({**scope, "scope": "denied"})
-    cams = runtime.get(invocation).cams(invocation, settings.lookup_cams_share)
+    instance = runtime.get(invocation)
+    cams = instance.cams(invocation, settings.lookup_cams_share)
     arguments = SpaceArguments(space, caller_isv_code or settings.isv_code())
-    found = cams.fetch(QUERY_CHATAPP_BIND_WABA, arguments)
+    budget = CamsBudget(caller, invocation, instance)
+    found = cams.fetch(QUERY_CHATAPP_BIND_WABA, arguments, before_attempt=budget.before_call(QUERY_CHATAPP_BIND_WABA))
     log = {**scope, "attempts": found.attempts, "cache": found.source}
     if found.entry is None:
         assert found.error is not None

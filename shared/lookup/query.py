@@ -23,11 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import InvalidParameter
 from shared.models import SAFE_CHARACTERS, SAFE_ID_PATTERN
+from shared.settings import ISV_CODE_MAX, ISV_CODE_MIN
 
 CUST_SPACE_ID_MAX = 64
-ISV_CODE_MAX = 128
 CACHE_BUSTER_MAX = 64
-_LIMITS = {"custSpaceId": CUST_SPACE_ID_MAX, "isvCode": ISV_CODE_MAX, "_": CACHE_BUSTER_MAX}
+_LENGTHS = {"custSpaceId": (1, CUST_SPACE_ID_MAX), "isvCode": (ISV_CODE_MIN, ISV_CODE_MAX), "_": (0, CACHE_BUSTER_MAX)}
 _PRINTABLE_NAME = re.compile(r"[A-Za-z0-9_.\[\]-]{1,64}")
 """A parameter name shown back to the caller as it came; any other is not echoed."""
 
@@ -41,7 +41,7 @@ class LookupQuery(BaseModel):
         None, alias="custSpaceId", min_length=1, max_length=CUST_SPACE_ID_MAX, pattern=SAFE_ID_PATTERN
     )
     isv_code: str | None = Field(
-        None, alias="isvCode", min_length=1, max_length=ISV_CODE_MAX, pattern=SAFE_ID_PATTERN, repr=False
+        None, alias="isvCode", min_length=ISV_CODE_MIN, max_length=ISV_CODE_MAX, pattern=SAFE_ID_PATTERN, repr=False
     )
     cache_buster: str | None = Field(None, alias="_", max_length=CACHE_BUSTER_MAX, pattern=r"^[A-Za-z0-9_-]*$")
 
@@ -70,8 +70,8 @@ def parse_lookup_query(query: Mapping[str, str], *, allow_isv_code: bool, own: b
         return LookupQuery.model_validate(dict(query))
     except ValidationError as exc:
         name = str(exc.errors()[0]["loc"][0])
-        shortest = 0 if name == "_" else 1
+        shortest, longest = _LENGTHS.get(name, (1, 64))
         raise InvalidParameter(
-            f"{name} must be given once, as {shortest} to {_LIMITS.get(name, 64)} characters from {SAFE_CHARACTERS}.",
+            f"{name} must be given once, as {shortest} to {longest} characters from {SAFE_CHARACTERS}.",
             parameter=name,
         ) from None

@@ -15,6 +15,7 @@ import redis
 from functions.healthcheck.index import handler as healthcheck
 from local.cams import FakeCams
 from local.redis_server import RedisServer
+from shared.cache.keys import CacheKeys
 from shared.lookup.app import runtime as lookup_runtime
 from tests import processes
 from tests.helpers import ROLE, Env, context, get, log_lines
@@ -157,6 +158,7 @@ def own_redis(env: Env) -> Iterator[RedisServer]:
         for name in ("CACHE_TTL_SECONDS", "CACHE_NEGATIVE_TTL_SECONDS", "CACHE_MAX_STALE_SECONDS"):
             env.delenv(name)
         env.setenv("REDIS_URL", server.url)
+        env.setenv("CACHE_KEY_SECRET", "a-key-secret-for-the-tests-0123456789")
         yield server
 
 
@@ -196,3 +198,59 @@ def test_a_slow_redis_costs_its_timeout_not_the_request(lookup: Any, cams: FakeC
     assert answer.status == 200
     assert time.monotonic() - started < 1.0
     busy.join()
+
+
+@pytest.fixture
+def shared_without_a_key_secret(env: Env, redis_url: str) -> str:
+    """As s.yaml deploys by default: a server-side IsvCode, the shared store, no CACHE_KEY_SECRET."""
+    for name in ("CACHE_TTL_SECONDS", "CACHE_NEGATIVE_TTL_SECONDS", "CACHE_MAX_STALE_SECONDS"):
+        env.delenv(name)
+    env.setenv("REDIS_URL", redis_url)
+    env.setenv("CAMS_ISV_CODE", "demo-isv-code-0001")
+    flush(redis_url)
+    return redis_url
+
+
+def test_without_a_key_secret_a_server_side_isv_code_still_shares_every_answer(
+    lookup: Any, cams: FakeCams, shared_without_a_key_secret: str
+) -> None:
+    found = get(lookup, "/waba", "custSpaceId=demo-isv")
+    unknown = get(lookup, "/waba", "custSpaceId=no-such-space")
+    new_instance()
+    again = [get(lookup, "/waba", f"custSpaceId={space}") for space in ("demo-isv", "no-such-space")]
+
+    assert (found.status, unknown.status) == (200, 404)
+    assert [answer.status for answer in again] == [200, 404]
+    assert len(cams.calls()) == 2, "the second instance answered both from the shared store"
+
+
+def test_without_a_key_secret_the_timer_warms_the_lookups_cache(
+    lookup: Any, cams: FakeCams, shared_without_a_key_secret: str
+) -> None:
+    payload = json.dumps({"spaces": [{"custSpaceId": "demo-isv"}]})
+
+    healthcheck(json.dumps({"payload": payload}).encode(), context(function="healthcheck"))
+    answer = get(lookup, "/waba", "custSpaceId=demo-isv")
+
+    assert answer.status == 200
+    assert len(cams.calls()) == 1
+
+
+def test_caller_buckets_are_shared_and_keyed_by_the_deployment(
+    lookup: Any, env: Env, shared_without_a_key_secret: str
+) -> None:
+    env.setenv("CALLER_RATE_PER_SECOND", "0.01")
+    env.setenv("CALLER_BURST", "1")
+    assert get(lookup, "/waba", "custSpaceId=demo-isv").status == 200
+    new_instance()
+    assert get(lookup, "/waba", "custSpaceId=demo-isv").status == 429, "the caller's bucket is in the store"
+
+    with redis.Redis.from_url(shared_without_a_key_secret) as client:
+        [bucket] = [key.decode() for key in client.scan_iter("*:tb:*")]
+    assert lookup_runtime.current is not None
+    space = lookup_runtime.current.keys.space
+
+    def keyed_by(isv_code: str) -> str:
+        return CacheKeys.for_settings(space, None, isv_code).caller_bucket("caller", "sub:test-user")
+
+    assert bucket == keyed_by("demo-isv-code-0001") != keyed_by("another-isv-code-77"), "no public constant keys it"

@@ -123,6 +123,8 @@ def test_an_isv_code_is_named_by_reference(healthcheck: Any, cams: FakeCams, env
     ("event", "why"),
     [
         (timer_event(payload="{not json"), "not valid JSON"),
+        (timer_event(payload='{"spaces": ' + "[" * 1000 + "]" * 1000 + "}"), "nests deeper than 32 levels"),
+        (timer_event(payload="[" * 100_000 + "]" * 100_000), "nests deeper than 32 levels"),
         (timer_event(payload="demo-approved"), "not JSON"),
         (timer_event([{"custSpaceId": "demo-isv", "isvCode": PARTNER_ISV_CODE}]), "isvCode"),
         (timer_event([]), "spaces"),

@@ -139,8 +139,11 @@ def test_isv_code_from_the_caller_is_used_when_allowed(lookup: Any, cams: FakeCa
 
     assert get(lookup, "/waba", "custSpaceId=demo-isv&isvCode=demo-isv-code-0001").status == 200
     assert cams.calls()[0].query == {"CustSpaceId": "demo-isv", "IsvCode": "demo-isv-code-0001"}
-    bad = get(lookup, "/waba", "custSpaceId=demo-isv&isvCode=" + "x" * 129)
-    assert (bad.status, bad.body["error"]["parameter"]) == (400, "isvCode")
+    for bad_code in ("x" * 129, "abc", "1234567"):
+        bad = get(lookup, "/waba", "custSpaceId=demo-isv&isvCode=" + bad_code)
+        assert (bad.status, bad.body["error"]["parameter"]) == (400, "isvCode")
+        assert "8 to 128 characters" in bad.body["error"]["message"]
+    assert len(cams.calls()) == 1, "IsvCodes too short to scrub from logs are refused before CAMS"
 
 
 def test_the_server_side_isv_code_is_sent(lookup: Any, cams: FakeCams, env: Env) -> None:

@@ -103,3 +103,50 @@ def test_the_new_name_wins_over_the_old(emitted: EmittedLines) -> None:
     environ = {"HEALTHCHECK_ALARM_ON_UNCHECKED": "true", "HEALTHCHECK_FAIL_ON_UNCHECKED": "false"}
     assert load_settings(HealthcheckSettings, environ).healthcheck_alarm_on_unchecked is True
     assert emitted("settings.renamed") == []
+
+
+SHARED = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "names"),
+    [
+        ({**SHARED, "ALLOW_CALLER_ISV_CODE": "true", "CAMS_ISV_CODE": "server-isv-code-1"}, "ALLOW_CALLER_ISV_CODE"),
+        (SHARED, "CAMS_ISV_CODE is not"),
+    ],
+)
+def test_a_shared_store_that_could_not_key_callers_safely_needs_a_key_secret(
+    environ: dict[str, str], names: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"CACHE_KEY_SECRET is required when REDIS_URL is set and {names}"):
+        load_settings(LookupSettings, {**auth_environ(), **environ})
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {**SHARED, "CAMS_ISV_CODE": "server-isv-code-1"},
+        {**SHARED, "ALLOW_CALLER_ISV_CODE": "true", "CACHE_KEY_SECRET": "s" * 32},
+        {"ALLOW_CALLER_ISV_CODE": "true"},
+    ],
+)
+def test_safe_ways_to_key_the_store(environ: dict[str, str]) -> None:
+    load_settings(LookupSettings, {**auth_environ(), **environ})
+
+
+def test_the_timer_needs_no_key_secret_for_its_own_isv_codes() -> None:
+    load_settings(HealthcheckSettings, {**SHARED, "HEALTHCHECK_ISV_CODES": '{"partner": "partner-isv-0001"}'})
+
+
+@pytest.mark.parametrize(
+    ("model", "environ", "name"),
+    [
+        (FunctionSettings, {"CAMS_ISV_CODE": "abc"}, "CAMS_ISV_CODE"),
+        (HealthcheckSettings, {"HEALTHCHECK_ISV_CODES": '{"partner": "1234567"}'}, "HEALTHCHECK_ISV_CODES"),
+    ],
+)
+def test_isv_codes_shorter_than_8_characters_are_refused(model: Any, environ: dict[str, str], name: str) -> None:
+    with pytest.raises(ConfigurationError, match=name) as refused:
+        load_settings(model, environ)
+    assert "abc" not in refused.value.message
+    assert "1234567" not in refused.value.message
