@@ -149,10 +149,12 @@ class CamsGateway:
         budget: CallBudget,
         *,
         before_attempt: Callable[[], None] | None = None,
+        on_throttled: Callable[[], None] | None = None,
     ) -> Attempted[Answered[R]]:
         """`operation` for `arguments`, retried within the budget's deadline.
 
-        `before_attempt` runs before every call to CAMS, retries included: a pacer, say.
+        `before_attempt` runs before every call to CAMS, retries included: a quota's slot, say;
+        `on_throttled` after each answer of CAMS that refuses the call for the account's rate.
         """
         client = self.client_for(budget.credentials)
         request = OpenApiRequest(query=operation.query(arguments))
@@ -161,7 +163,12 @@ class CamsGateway:
             if before_attempt is not None:
                 before_attempt()
                 budget_s = budget.deadline.remaining()  # the hook may have slept
-            return self._attempt(client, operation, request, budget_s)
+            try:
+                return self._attempt(client, operation, request, budget_s)
+            except errors.Throttled:
+                if on_throttled is not None:
+                    on_throttled()
+                raise
 
         return call_with_retry(attempt, self.policy, budget.deadline, log_retry)
 

@@ -6,7 +6,9 @@ lock; the others serve the stale entry if there is one, or wait for the new one 
 deadline. When CAMS is throttled, unavailable or too slow, a stale entry beats the error.
 
 `ask(operation, arguments)` always asks CAMS (the timer's checks) and keeps what it answers, so
-that the routes find it. Both take a slot of the operation's quota before every attempt.
+that the routes find it. Both take a slot of the operation's quota before every attempt, and tell
+the quota when CAMS throttles. While the shared store is unreachable, a fetch serves a stale entry
+rather than ask: each instance's own limit is only a guess then.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class CachedCams(Generic[S]):
         self.store = store
         self.memory = memory
         self.gateway = gateway
-        self._keys = keys
+        self.keys = keys
         self.invocation = invocation
         self.settings = invocation.settings
         self.share = share
@@ -75,7 +77,7 @@ class CachedCams(Generic[S]):
         `before_attempt` (a caller's budget, say) runs before each attempt, when one is made at all.
         """
         invocation, settings, now = self.invocation, self.settings, self.invocation.clock.time()
-        keys = self._keys.of(operation, arguments)
+        keys = self.keys.of(operation, arguments)
         remembered = CacheEntry.decode(operation, self.memory.get(keys.cache))
         if remembered is not None and remembered.is_fresh(now, operation, settings):
             return Fetched("memory", remembered)
@@ -84,6 +86,8 @@ class CachedCams(Generic[S]):
             self._remember(operation, keys.cache, kept, now)
             return Fetched("shared", kept)
         stale = kept if kept is not None and kept.is_usable(now, operation, settings) else None
+        if stale is not None and self.store.degraded():
+            return Fetched("stale", stale)  # the account's limit is only guessed at now: no call that can wait
         lock_ms = max(1, int(min(LOCK_TTL_S, invocation.deadline.remaining()) * 1000))
         token = self.store.locks.try_lock(keys.lock, lock_ms)
         if token is None:
@@ -110,7 +114,7 @@ class CachedCams(Generic[S]):
 
         `before_attempt` (a pacer, say) runs before the quota's slot is taken for each attempt.
         """
-        key = self._keys.of(operation, arguments).cache
+        key = self.keys.of(operation, arguments).cache
         return self._ask(operation, arguments, key, budget or self.invocation, before_attempt)[0]
 
     def _ask(
@@ -122,7 +126,8 @@ class CachedCams(Generic[S]):
         before_attempt: Callable[[], None] | None,
     ) -> tuple[Attempted[Answered[R]], CacheEntry[R] | None]:
         """The call, and the entry it kept under `key` (None: an error that is not the space's)."""
-        take_slot = self._quota(operation).before_attempt(
+        quota = self._quota(operation)
+        take_slot = quota.before_attempt(
             budget.deadline, self.settings.cams_min_attempt_ms / 1000, self.invocation.clock
         )
 
@@ -131,7 +136,7 @@ class CachedCams(Generic[S]):
                 before_attempt()
             take_slot()
 
-        outcome = self.gateway.call(operation, arguments, budget, before_attempt=before)
+        outcome = self.gateway.call(operation, arguments, budget, before_attempt=before, on_throttled=quota.throttled)
         now = self.invocation.clock.time()
         entry = CacheEntry.of(operation, outcome, now)
         if entry is not None:
@@ -142,7 +147,7 @@ class CachedCams(Generic[S]):
         settings = self.settings
         limit = share_of(operation.limit_in_force(settings), self.share, settings.cams_rate_limit_per_second)
         window_ms = 1000 + settings.cams_rate_window_margin_ms
-        key = self._keys.rate_limit(operation.action)
+        key = self.keys.rate_limit(operation.action)
         return AccountQuota(self.store.limiter, key, limit, window_ms, settings.cams_quota_wait_ms)
 
     def _wait_for(self, operation: Operation[A, R], key: str) -> Fetched[R]:

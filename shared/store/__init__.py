@@ -39,8 +39,8 @@ HTTP function never takes more than 7 slots of a window, and the timer always fi
 and more when the HTTP function is quiet. Slots are the earliest that fit, not the end of a queue,
 so the timer is not pushed behind the HTTP function's slots that lie ahead.
 
-Redis unavailable: see `shared.store.redis_store` (a per-instance limit of limit // 5 by default,
-the in-memory cache, per-instance locks) and `shared.store.redis_link` (timeouts, the breaker and
+Redis unavailable: see `shared.store.redis_store` (a per-instance rate that CAMS's throttling
+slows, the in-memory cache, per-instance locks) and `shared.store.redis_link` (timeouts, the breaker and
 the rate-limited warning).
 
 Single flight

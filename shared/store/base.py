@@ -51,8 +51,8 @@ class RedisOptions:
     connect_timeout_ms, command_timeout_ms: each bound one step of one operation.
     skip_ms: how long Redis is skipped after a failure.
     warn_interval_s: at most one `cache.unavailable` warning per this many seconds.
-    fallback_divisor: while Redis is skipped, the limiter allows limit // fallback_divisor
-        (at least 1) per window in this instance alone.
+    fallback_divisor: while Redis is skipped, the limiter starts at limit // fallback_divisor
+        (at least 1) per window in this instance alone (see `shared.store.fallback`).
     max_connections: the connection pool's bound (one is used while calls are sequential).
     memory_max_entries: the bound of each in-memory fallback.
     """
@@ -105,6 +105,10 @@ class RateLimiter(Protocol):
         """Milliseconds until a slot would be free, without taking it (0: one is free now)."""
         ...
 
+    def throttled(self, key: str, limit: int, window_ms: int) -> None:
+        """CAMS refused a call of this key's quota for its rate: slow down where the store cannot decide."""
+        ...
+
 
 class TokenBuckets(Protocol):
     """Per-caller token buckets: `rate_per_s` tokens a second, up to `burst`."""
@@ -124,6 +128,8 @@ class Store:
     buckets: TokenBuckets
     shared: bool
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
+    degraded: Callable[[], bool] = field(default=lambda: False, repr=False)
+    """Whether the shared store is being skipped after a failure, its fallbacks deciding."""
 
     def close(self) -> None:
         """Close the connections, if any (an instance being shut down, or a test)."""

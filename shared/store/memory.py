@@ -123,6 +123,9 @@ class MemoryLimiter(_Bounded[list[int]]):
             now, _, slot = self._earliest(key, limit, window_ms)
             return (slot - now) / 1000
 
+    def throttled(self, key: str, limit: int, window_ms: int) -> None:
+        """Nothing to learn: this limiter is the whole of what this instance knows."""
+
     def _earliest(self, key: str, limit: int, window_ms: int) -> tuple[int, list[int], int]:
         now = _micros(self._clock)
         window = window_ms * 1000

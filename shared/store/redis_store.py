@@ -6,9 +6,10 @@ unavailable (see `shared.store.redis_link`):
 - cache: values are also written to the instance's memory, which answers while Redis cannot; a
   Redis restart loses nothing but cache entries.
 - locks: per-instance locks, so single-flight then holds per instance only.
-- limiter: a per-instance limit of `limit // fallback_divisor` (at least 1) per window. It is
-  conservative for a few instances, not a guarantee: N instances may together reach
-  N * limit // fallback_divisor, and CAMS's own throttling (retried) is the last line.
+- limiter: a per-instance rate (`shared.store.fallback`): `limit // fallback_divisor` (at least
+  1) per window to start with, spaced out, halved on every throttling answer from CAMS, recovering
+  over a minute. N instances may together go past the account's limit until CAMS's answers slow
+  them; the cache prefers its stale answers to new calls meanwhile (`shared.cache.facade`).
 - token buckets: per-instance buckets with the same rate and burst.
 
 Example (no server needed to build one; it connects on first use):
@@ -26,6 +27,7 @@ from typing import cast
 from shared.clock import Clock
 from shared.store.algorithms import MICROS
 from shared.store.base import MAX_WAIT_MS, RedisOptions, Reservation, Store, Take, check_bucket, check_limit
+from shared.store.fallback import FallbackRates
 from shared.store.memory import MemoryBuckets, MemoryCache, MemoryLimiter, MemoryLocks
 from shared.store.redis_link import RedisLink, Unavailable
 from shared.store.scripts import RESERVE, TAKE_TOKENS, UNLOCK, LuaScript
@@ -94,9 +96,10 @@ class RedisLimiter:
 
     _reserve = LuaScript(RESERVE)
 
-    def __init__(self, link: RedisLink, memory: MemoryLimiter) -> None:
+    def __init__(self, link: RedisLink, memory: MemoryLimiter, clock: Clock) -> None:
         self._link = link
         self._memory = memory
+        self._fallback = FallbackRates(clock, link.options.fallback_divisor)
 
     def reserve(self, key: str, limit: int, window_ms: int, max_wait_ms: float) -> Reservation:
         check_limit(limit, window_ms)
@@ -104,7 +107,7 @@ class RedisLimiter:
         try:
             granted, wait, _ = self._run(key, limit, window_ms, max_wait, take=True)
         except Unavailable:
-            return self._memory.reserve(key, self._fallback_limit(limit), window_ms, max_wait_ms)
+            return self._memory.reserve(key, 1, self._fallback.interval_ms(key, limit, window_ms), max_wait_ms)
         return Reservation(bool(granted), wait / 1000, shared=True)
 
     def time_to_slot(self, key: str, limit: int, window_ms: int) -> float:
@@ -112,7 +115,7 @@ class RedisLimiter:
         try:
             _, wait, _ = self._run(key, limit, window_ms, 0, take=False)
         except Unavailable:
-            return self._memory.time_to_slot(key, self._fallback_limit(limit), window_ms)
+            return self._memory.time_to_slot(key, 1, self._fallback.interval_ms(key, limit, window_ms))
         return float(wait) / 1000
 
     def reserve_at(self, key: str, limit: int, window_ms: int, max_wait_ms: float) -> tuple[Reservation, int] | None:
@@ -131,8 +134,8 @@ class RedisLimiter:
         answer = self._link.run(lambda client: self._reserve(client, [key], args))
         return [int(value) for value in answer]
 
-    def _fallback_limit(self, limit: int) -> int:
-        return max(1, limit // self._link.options.fallback_divisor)
+    def throttled(self, key: str, limit: int, window_ms: int) -> None:
+        self._fallback.throttled(key, limit, window_ms)
 
 
 class RedisBuckets:
@@ -162,8 +165,9 @@ def redis_store(url: str, clock: Clock, options: RedisOptions | None = None, pas
     return Store(
         cache=RedisCache(link, MemoryCache(clock, size)),
         locks=RedisLocks(link, MemoryLocks(clock, size)),
-        limiter=RedisLimiter(link, MemoryLimiter(clock, size)),
+        limiter=RedisLimiter(link, MemoryLimiter(clock, size), clock),
         buckets=RedisBuckets(link, MemoryBuckets(clock, size)),
         shared=True,
         closer=link.close,
+        degraded=lambda: link.skipping,
     )

@@ -18,7 +18,7 @@ from local.redis_server import RedisServer
 from shared.cache.keys import CacheKeys
 from shared.lookup.app import runtime as lookup_runtime
 from tests import processes
-from tests.helpers import ROLE, Env, context, get, log_lines
+from tests.helpers import ROLE, Env, FakeClock, context, get, log_lines
 
 pytestmark = pytest.mark.slow
 SPAWN = multiprocessing.get_context("spawn")
@@ -254,3 +254,30 @@ def test_caller_buckets_are_shared_and_keyed_by_the_deployment(
         return CacheKeys.for_settings(space, None, isv_code).caller_bucket("caller", "sub:test-user")
 
     assert bucket == keyed_by("demo-isv-code-0001") != keyed_by("another-isv-code-77"), "no public constant keys it"
+
+
+def test_with_redis_gone_a_stale_answer_is_served_rather_than_a_new_call(
+    lookup: Any, cams: FakeCams, own_redis: RedisServer, clock: FakeClock
+) -> None:
+    assert get(lookup, "/waba", "custSpaceId=demo-approved").status == 200
+    own_redis.stop()
+    clock.advance(301)  # past CACHE_TTL_SECONDS: the entry is stale, not gone
+
+    answer = get(lookup, "/waba", "custSpaceId=demo-approved")
+
+    assert (answer.status, answer.body["stale"]) == (200, True)
+    assert len(cams.calls()) == 1, "no call on a limit that is only guessed at"
+
+
+def test_with_redis_gone_a_throttling_answer_slows_the_instance(
+    lookup: Any, cams: FakeCams, own_redis: RedisServer, clock: FakeClock
+) -> None:
+    own_redis.stop()
+    cams.fail_next(1, code="Throttling.User")
+
+    get(lookup, "/waba", "custSpaceId=demo-approved")
+
+    runtime = lookup_runtime.current
+    assert runtime is not None
+    key = runtime.keys.rate_limit("QueryChatappBindWaba")
+    assert runtime.store.limiter.time_to_slot(key, 7, 1250) > 2000, "0.8 calls a second, halved: 2.5 s apart"

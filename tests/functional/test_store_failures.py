@@ -63,12 +63,34 @@ def test_redis_down_at_start_degrades_to_memory(emitted: EmittedLines, space: Ke
     store = open_store(f"redis://127.0.0.1:{free_port()}/0", SYSTEM_CLOCK, OPTIONS)
     durations = [duration for _ in range(10) for duration in exercise(store, space)]
     assert max(durations) < BOUND_S
-    limiter = [store.limiter.reserve(space.rate_limit("fallback"), 10, 1250, 0) for _ in range(3)]
-    assert [(r.granted, r.shared) for r in limiter] == [(True, False), (True, False), (False, False)], (
-        "the per-instance fallback allows 10 // 5 per window"
+    limiter = [store.limiter.reserve(space.rate_limit("fallback"), 10, 1250, 0) for _ in range(2)]
+    assert [(r.granted, r.shared) for r in limiter] == [(True, False), (False, False)], (
+        "the per-instance fallback allows 10 // 5 per window, spaced out"
     )
+    assert 500 < limiter[1].wait_ms <= 625
     assert warnings_in(emitted) == 1
     store.close()
+
+
+def test_without_redis_each_throttling_answer_halves_the_instances_rate_and_it_recovers(space: KeySpace) -> None:
+    clock = FakeClock()
+    store = open_store(f"redis://127.0.0.1:{free_port()}/0", clock, OPTIONS)
+    key = space.rate_limit("fallback")
+
+    def next_slot_ms() -> float:
+        return store.limiter.time_to_slot(key, 10, 1250)
+
+    assert store.limiter.reserve(key, 10, 1250, 0).granted
+    spacing = [next_slot_ms()]
+    for _ in range(2):
+        store.limiter.throttled(key, 10, 1250)
+        spacing.append(next_slot_ms())
+    clock.advance(60)
+    assert store.limiter.reserve(key, 10, 1250, 0).granted
+    spacing.append(next_slot_ms())
+    store.close()
+
+    assert spacing == pytest.approx([625, 1250, 2500, 625], abs=1), "halved twice, then back within a minute"
 
 
 def test_the_breaker_skips_redis_then_tries_again_and_warns_once_a_minute(emitted: EmittedLines) -> None:
