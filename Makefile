@@ -20,15 +20,18 @@ RUNTIME_VERSIONS := 3.10 3.12
 TARGET_PYTHON ?=
 SOURCES := functions shared local
 
-.PHONY: help serve test test-fast lint typecheck pytest invoke build lock lock-check pythons bench bench-load clean
+.PHONY: help serve test test-fast lint typecheck pytest invoke check-deploy build lock lock-check pythons bench bench-load clean
 
 help:
 	@echo "make serve    the lookup function on http://127.0.0.1:$(PORT), on the built-in fake CAMS"
 	@echo "make serve REDIS=1   the same, with a real redis-server as the shared store (Tair in production)"
+	@echo "make serve TRIGGER_AUTH_TYPE=jwt   the same, behind FC's own JWT check, as s deploy sets the trigger up with it"
 	@echo "make test     ruff, mypy --strict, and pytest with coverage"
 	@echo "make test-fast  the tests that start no process or server of their own, in seconds"
 	@echo "make invoke   FUNCTION=lookup EVENT=events/lookup.json: one invocation with an event file"
-	@echo "make build    each function's code package in build/, for FC's python$(PYTHON_VERSION), with its bytecode"
+	@echo "make check-deploy  what this shell's environment lacks for s deploy (AUTH_JWKS, TRIGGER_AUTH_TYPE, ...)"
+	@echo "make build    check-deploy, then each function's code package in build/, for FC's python$(PYTHON_VERSION), with its bytecode"
+	@echo "make build SKIP_DEPLOY_CHECK=1   the packages alone, for a build that is not deployed"
 	@echo "make lock     regenerate locks/python3.X.txt from pyproject.toml (make lock-check: are they current?)"
 	@echo "make pythons  fail unless python$(subst $() , and python,$(RUNTIME_VERSIONS)) are here (the artifact tests run them)"
 	@echo "make bench    import time, warm latency and the deployed cold start, handler against the bare SDK"
@@ -64,7 +67,12 @@ test-fast: $(STAMP)
 invoke: $(STAMP)
 	$(BIN)/python -m local invoke $(FUNCTION) --event-file $(EVENT)
 
-build: $(STAMP)
+# Never a value in its output: it names variables and rules. s.yaml's pre-deploy action runs it too.
+check-deploy: $(STAMP)
+	@$(BIN)/python -m local check-deploy
+
+# A build is for a deployment: one that the environment would break is not built.
+build: $(STAMP) $(if $(SKIP_DEPLOY_CHECK),,check-deploy)
 	$(BIN)/python -m local build --python-version $(PYTHON_VERSION) $(if $(TARGET_PYTHON),--python $(TARGET_PYTHON))
 
 lock: $(STAMP)

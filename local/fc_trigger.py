@@ -1,17 +1,20 @@
 """FC's own JWT check of an HTTP trigger, played in front of the function as `s.yaml` configures it.
 
-With `authType: jwt`, FC verifies the token against the trigger's `authConfig` before it invokes the
-function (and does not charge for what it refuses). This module reads that configuration from
-`s.yaml`, resolving its `${env('X', 'default')}`, `${vars.x}` and `${config('AccountID')}` templates
-as Serverless Devs would, and applies it to each request `serve()` receives:
+With `authType: jwt` (`TRIGGER_AUTH_TYPE=jwt`; s.yaml's default is `anonymous`), FC verifies the
+token against the trigger's `authConfig` before it invokes the function (and does not charge for
+what it refuses). This module reads that configuration from `s.yaml`, resolving its
+`${env('X', 'default')}` (an empty variable counts as unset), `${json(...)}`, `${vars.x}` and
+`${config('AccountID')}` templates as Serverless Devs would, and applies it to each request
+`serve()` receives:
 
 - `whitelist` paths (a trailing `*` matches a prefix) pass unchecked; with a `blacklist`, only its
   paths are checked.
 - `tokenLookup` says where the token is: a header (its `prefix`, such as `Bearer `, removed), a
   query parameter or a cookie.
-- The token must be signed by a key of `jwks` (chosen by `kid`; a key without one serves tokens
-  without one) with the key's algorithm, and be within its `exp` and `nbf`. FC's documentation
-  names no issuer or audience check, so none is made here: the function makes them.
+- The token must be signed by a key of `jwks`, every key of AUTH_JWKS (chosen by `kid`; a key
+  without one serves tokens without one), with the key's algorithm, and be within its `exp` and
+  `nbf`. FC's documentation names no issuer or audience check, so none is made here: the function
+  makes them.
 - `claimPassBy` copies claims into request headers, replacing a client's header of the same name.
 - Refused requests get 401 and a JSON body, without CORS headers: FC's own answer carries none, as
   far as its documentation says, so a browser cannot read it.
@@ -39,8 +42,11 @@ from jwt.exceptions import PyJWTError
 ROOT = Path(__file__).resolve().parent.parent
 PREFLIGHT_BEHAVIOURS = ("pass", "block")
 Preflight = Literal["pass", "block"]
+TRIGGER_AUTH_TYPES = ("anonymous", "jwt")
+"""What s.yaml's TRIGGER_AUTH_TYPE may say; the first is its default."""
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
 _ENV_CALL = re.compile(r"env\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]*)['\"]\s*)?\)")
+_JSON_CALL = re.compile(r"json\((.*)\)", re.DOTALL)
 
 
 class TriggerRejected(Exception):
@@ -166,6 +172,8 @@ def trigger_auth(
         return TriggerAuth(auth_type or "anonymous", preflight=preflight)
     config = triggers[0].get("triggerConfig") or {}
     chosen = auth_type or str(config.get("authType", "anonymous"))
+    if chosen not in TRIGGER_AUTH_TYPES:
+        raise ValueError(f"TRIGGER_AUTH_TYPE must be {' or '.join(TRIGGER_AUTH_TYPES)} (unset: anonymous)")
     if chosen != "jwt":
         return TriggerAuth(chosen, preflight=preflight)
     auth = config.get("authConfig") or {}
@@ -192,17 +200,21 @@ def _rules(value: object, name: str) -> list[dict[str, Any]]:
     return value
 
 
+_EXPORT_AUTH_JWKS = (
+    "export AUTH_JWKS, the JSON Web Key Set of the tokens' signers (python -m local serve trusts the demo key "
+    "when AUTH_JWKS is not set; python -m local check-deploy says what is wrong with a set)"
+)
+
+
 def _keys(jwks: object) -> dict[str | None, jwt.PyJWK]:
+    """Every key of the trigger's set, by `kid`, as FC's check takes them: the function's rules are its own."""
     keys = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(keys, list) or not keys:
-        raise ValueError("s.yaml's authConfig.jwks has no keys")
+        raise ValueError(f"s.yaml's authConfig.jwks has no keys: {_EXPORT_AUTH_JWKS}")
     try:
         return {key.get("kid"): jwt.PyJWK(key) for key in keys}
     except (PyJWTError, ValueError, TypeError, AttributeError):
-        raise ValueError(
-            "s.yaml's authConfig.jwks is not usable: export AUTH_JWK_KID and AUTH_JWK_N (python -m local serve "
-            "sets the demo key's when AUTH_JWKS is not set)"
-        ) from None
+        raise ValueError(f"s.yaml's authConfig.jwks holds a key that is not usable: {_EXPORT_AUTH_JWKS}") from None
 
 
 def resolve(value: Any, document: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
@@ -220,10 +232,13 @@ def resolve(value: Any, document: Mapping[str, Any], environ: Mapping[str, str])
 
 
 def _lookup(expression: str, document: Mapping[str, Any], environ: Mapping[str, str], fallback: str) -> Any:
+    parse = _JSON_CALL.fullmatch(expression)
+    if parse:
+        return _parsed(_lookup(parse.group(1).strip(), document, environ, fallback), fallback)
     call = _ENV_CALL.fullmatch(expression)
     if call:
         name, default = call.groups()
-        return environ.get(name, default if default is not None else fallback)
+        return environ.get(name) or (default if default is not None else fallback)
     if expression.replace(" ", "") in ("config('AccountID')", 'config("AccountID")'):
         from local.emulator import ACCOUNT_ID
 
@@ -234,3 +249,13 @@ def _lookup(expression: str, document: Mapping[str, Any], environ: Mapping[str, 
             return fallback
         node = node[part]
     return resolve(node, document, environ)
+
+
+def _parsed(text: Any, fallback: str) -> Any:
+    """`${json(...)}`: the JSON document `text` holds, or the template as written when it holds none."""
+    if not isinstance(text, str):
+        return fallback
+    try:
+        return json.loads(text)
+    except ValueError:
+        return fallback

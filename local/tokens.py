@@ -52,16 +52,13 @@ def demo_kid() -> str:
 def demo_environ() -> dict[str, str]:
     """The variables that make the function and the emulated trigger trust the demo key.
 
-    AUTH_* are the function's; AUTH_JWK_* are what s.yaml builds the trigger's authConfig.jwks from.
+    s.yaml gives the function AUTH_JWKS and the trigger's authConfig.jwks the same set.
     """
     [key] = demo_jwks()["keys"]
     return {
         "AUTH_JWKS": json.dumps({"keys": [key]}, separators=(",", ":")),
         "AUTH_ISSUER": DEMO_ISSUER,
         "AUTH_AUDIENCE": DEMO_AUDIENCE,
-        "AUTH_JWK_KID": key["kid"],
-        "AUTH_JWK_N": key["n"],
-        "AUTH_JWK_E": key["e"],
     }
 
 

@@ -2,11 +2,14 @@
 
 Two pages on two origins (127.0.0.1 on two ports) ask the function, served on a third port: the
 allowed origin with a token reads its WABA and a 404 for a space outside its token, and, where the
-function answers it, the 401 JSON without a token; the other origin's page is blocked by the
-browser's CORS check. Each way the trigger may be deployed is played:
+function answers it, the 401 JSON without a token or with an expired one, its `WWW-Authenticate`
+too; the other origin's page is blocked by the browser's CORS check. Each way the trigger may be
+deployed is played:
 
-- `jwt`: FC's JWT check in front (from s.yaml's authConfig), letting preflights through;
-- `anonymous`: the function's own check alone (the fallback when FC blocks preflights);
+- `default`: as s.yaml deploys it with no TRIGGER_AUTH_TYPE, anonymous: the function's own check
+  alone, whose 401 a page reads;
+- `jwt`: TRIGGER_AUTH_TYPE=jwt, FC's JWT check in front (from s.yaml's authConfig), letting
+  preflights through; its own 401 is a network error to a page;
 - `jwt, preflights blocked`: what a browser meets if FC's check refuses token-less preflights.
 
 Never a browser download: Chromium is Debian's (`apt-get install chromium`; .ci/run installs it).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,7 +30,7 @@ import pytest
 
 from local.cams import FakeCams
 from local.emulator import Emulator, serve
-from local.fc_trigger import trigger_auth
+from local.fc_trigger import Preflight, trigger_auth
 from local.tokens import demo_claims, demo_environ, demo_kid, demo_private_key, demo_token, sign
 from tests.helpers import ROLE, Env
 
@@ -50,7 +54,11 @@ PAGE = b"<!doctype html><meta charset=utf-8><title>frontend</title><p>A frontend
 ASK = """async ([url, token]) => {
   try {
     const response = await fetch(url, {headers: token ? {Authorization: "Bearer " + token} : {}});
-    return {status: response.status, body: await response.json()};
+    return {
+      status: response.status,
+      challenge: response.headers.get("WWW-Authenticate"),
+      body: await response.json(),
+    };
   } catch (error) {
     return {blocked: String(error)};
   }
@@ -103,11 +111,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         context.close()
 
 
-TRIGGERS = {
-    "jwt": {"preflight": "pass"},
-    "anonymous": {"auth_type": "anonymous"},
-    "jwt, preflights blocked": {"preflight": "block"},
+TRIGGERS: dict[str, tuple[dict[str, str], Preflight]] = {
+    "default": ({}, "pass"),
+    "jwt": ({"TRIGGER_AUTH_TYPE": "jwt"}, "pass"),
+    "jwt, preflights blocked": ({"TRIGGER_AUTH_TYPE": "jwt"}, "block"),
 }
+"""Each way of deploying the trigger: what the deploying shell adds to the demo keys, and FC's preflights."""
 
 
 @pytest.fixture(params=list(TRIGGERS))
@@ -117,7 +126,8 @@ def function(request: pytest.FixtureRequest, env: Env, cams: FakeCams, origins: 
     for name in ("AUTH_JWKS", "AUTH_ISSUER", "AUTH_AUDIENCE"):
         env.setenv(name, demo[name])
     env.setenv("CORS_ALLOWED_ORIGINS", origins[0])
-    trigger = trigger_auth(environ=demo, **TRIGGERS[request.param])
+    shell, preflight = TRIGGERS[request.param]
+    trigger = trigger_auth(environ={**demo, **shell}, preflight=preflight)
     server = started(serve(Emulator("lookup", credentials=ROLE), "127.0.0.1", 0, trigger))
     yield f"{request.param}|http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -162,7 +172,28 @@ def test_only_the_allowed_origin_reads_only_its_spaces(
     assert own["body"]["waba"]["id"] == "200000000000101"
     assert (outside["status"], outside["body"]["error"]["code"]) == (404, "SpaceNotFound")
     assert (misdirected["status"], misdirected["body"]["error"]["code"]) == (401, "Unauthorized")
-    if mode == "anonymous":
+    if mode == "default":
         assert (without["status"], without["body"]["error"]["code"]) == (401, "Unauthorized")
     else:
         assert "TypeError" in without.get("blocked", ""), "FC's own 401 carries no CORS headers"
+
+
+def test_an_expired_token_is_a_401_the_page_reads_by_default(
+    browser: Any, origins: tuple[str, str], function: str
+) -> None:
+    mode, base = function.split("|")
+    expired = sign(
+        demo_claims(["demo-approved"], sub="frontend-user", now=time.time() - 7200, ttl_s=3600),
+        demo_private_key(),
+        kid=demo_kid(),
+    )
+
+    answer = ask(browser, origins[0], f"{base}/waba?custSpaceId=demo-approved", expired)
+
+    if mode == "default":
+        assert answer["status"] == 401, answer
+        assert answer["body"]["error"]["code"] == "Unauthorized"
+        # Exposed by Access-Control-Expose-Headers: the page can tell "sign in again" from "not allowed".
+        assert answer["challenge"] == 'Bearer error="invalid_token"'
+    else:
+        assert "TypeError" in answer.get("blocked", ""), "FC's own 401 carries no CORS headers: a network error"

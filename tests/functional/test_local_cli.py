@@ -1,4 +1,5 @@
-"""The README's commands: `make serve` answers real HTTP requests, `python -m local invoke` runs event files."""
+"""The README's commands: `make serve` answers real HTTP requests, `python -m local invoke` runs event files,
+`make check-deploy` and `make build` refuse an environment `s deploy` would break."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 
 from local.emulator import ROOT
 from local.tokens import demo_claims, demo_kid, demo_private_key, sign
-from tests.helpers import signing_keys
+from tests.helpers import auth_environ, signing_keys
 
 EVENTS = ROOT / "events"
 pytestmark = pytest.mark.slow  # each test starts `make serve` or `python -m local` in a process of its own
@@ -78,8 +79,22 @@ def make_serve(*options: str) -> Iterator[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[str]:
+    """`make serve` as a newcomer runs it: the trigger anonymous, as s.yaml deploys it by default."""
     with make_serve() as (base, _):
         yield base
+
+
+@pytest.fixture(scope="module")
+def served_jwt() -> Iterator[str]:
+    """`make serve TRIGGER_AUTH_TYPE=jwt`: FC's JWT check in front, as s.yaml deploys it then."""
+    with make_serve("TRIGGER_AUTH_TYPE=jwt") as (base, _):
+        yield base
+
+
+@pytest.fixture(params=["anonymous", "jwt"])
+def trigger(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Each trigger s.yaml can deploy, served: its auth type and base URL."""
+    return request.param, request.getfixturevalue("served" if request.param == "anonymous" else "served_jwt")
 
 
 def demo_token(*spaces: str, sub: str = "demo-user") -> str:
@@ -158,8 +173,9 @@ def unsigned(header: dict[str, Any], payload: dict[str, Any], signature: bytes =
     return ".".join([part(json.dumps(header).encode()), part(json.dumps(payload).encode()), part(signature)])
 
 
-# Who refuses each token: FC's JWT check (played from s.yaml's authConfig, JSON {"Code", "Message"}),
-# or the function itself (JSON {"error": ...}), when FC's check has nothing against it.
+# Who refuses each token behind a jwt trigger: FC's JWT check (played from s.yaml's authConfig, JSON
+# {"Code", "Message"}), or the function itself (JSON {"error": ...}), when FC's check has nothing
+# against it. Behind the anonymous trigger the function refuses them all.
 HTTP_ATTACKS = {
     "no token": (None, "FC"),
     "expired": (lambda: demo_signed(exp=1_000_000_000), "FC"),
@@ -178,28 +194,76 @@ HTTP_ATTACKS = {
 
 
 @pytest.mark.parametrize("name", list(HTTP_ATTACKS))
-def test_make_serve_refuses_every_bad_token(served: str, name: str) -> None:
+def test_make_serve_refuses_every_bad_token(trigger: tuple[str, str], name: str) -> None:
+    auth_type, base = trigger
     make, who = HTTP_ATTACKS[name]
     headers = auth(make()) if callable(make) else {}
 
-    status, head, body = fetch(f"{served}/waba?custSpaceId=demo-approved", headers=headers)
+    status, head, body = fetch(f"{base}/waba?custSpaceId=demo-approved", headers=headers)
 
     if who == "FC or gateway":
         assert status in (401, 431)
         return
     assert status == 401
-    if who == "FC":
+    if auth_type == "jwt" and who == "FC":
         assert set(body) == {"Code", "Message"}, "FC's check answered: the function never ran"
-    else:
-        assert (body["error"]["code"], head["www-authenticate"]) == ("Unauthorized", 'Bearer error="invalid_token"')
+        return
+    challenge = "Bearer" if make is None else 'Bearer error="invalid_token"'
+    assert (body["error"]["code"], head["www-authenticate"]) == ("Unauthorized", challenge)
 
 
-def test_make_serve_ignores_a_client_sent_pass_by_header(served: str) -> None:
+def test_make_serve_ignores_a_client_sent_pass_by_header(trigger: tuple[str, str]) -> None:
+    auth_type, base = trigger
     status, _, body = fetch(
-        f"{served}/waba?custSpaceId=demo-approved", headers={"x-waba-jwt-sub": "admin", "X-Forwarded-For": "10.0.0.1"}
+        f"{base}/waba?custSpaceId=demo-approved", headers={"x-waba-jwt-sub": "admin", "X-Forwarded-For": "10.0.0.1"}
     )
 
-    assert (status, set(body)) == (401, {"Code", "Message"})
+    assert status == 401
+    assert set(body) == ({"Code", "Message"} if auth_type == "jwt" else {"error"})
+
+
+def test_make_serve_deploys_the_trigger_anonymous_by_default_so_a_page_reads_its_401() -> None:
+    expired = demo_signed(exp=1_000_000_000)
+    with make_serve() as (base, stderr):
+        status, headers, body = fetch(
+            f"{base}/waba?custSpaceId=demo-approved", headers={**auth(expired), "Origin": "http://localhost:3000"}
+        )
+
+    assert (status, body["error"]["code"]) == (401, "Unauthorized")
+    assert headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "WWW-Authenticate" in headers["access-control-expose-headers"]
+    assert "; trigger anonymous)" in stderr[0], stderr[0]
+
+
+def make_quietly(target: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`make <target>` in a deploying shell of exactly `environ` (with PATH and HOME)."""
+    shell = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
+    return subprocess.run(
+        ["make", "--no-print-directory", target],
+        cwd=ROOT,
+        env={**shell, **environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_make_check_deploy_refuses_a_shell_without_keys_and_make_build_does_not_build() -> None:
+    for target in ("check-deploy", "build"):
+        done = make_quietly(target, {"AUTH_ISSUER": "https://login.example.com", "AUTH_AUDIENCE": "waba-lookup"})
+
+        assert done.returncode != 0, done.stdout
+        assert "AUTH_JWKS is not set" in done.stderr
+        assert "building for" not in done.stdout, "the build never started"
+
+
+def test_make_check_deploy_accepts_a_set_of_an_rs256_and_an_es256_key() -> None:
+    done = make_quietly("check-deploy", {**auth_environ(), "TRIGGER_AUTH_TYPE": "jwt"})
+
+    assert done.returncode == 0, done.stderr
+    assert "AUTH_JWKS of 2 key(s): test-rs256 (RS256), test-es256 (ES256)" in done.stdout
 
 
 @pytest.mark.parametrize(

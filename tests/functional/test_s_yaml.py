@@ -76,7 +76,9 @@ def test_the_triggers() -> None:
     [timer] = healthcheck["triggers"]
 
     assert (http["triggerType"], http["triggerConfig"]["methods"]) == ("http", ["GET", "OPTIONS"])
-    assert http["triggerConfig"]["authType"] == "${env('TRIGGER_AUTH_TYPE', 'jwt')}", "FC's JWT check by default"
+    assert http["triggerConfig"]["authType"] == "${env('TRIGGER_AUTH_TYPE', 'anonymous')}", (
+        "the function's own check by default, whose 401 a page can read; FC's JWT check with TRIGGER_AUTH_TYPE=jwt"
+    )
     assert timer["triggerType"] == "timer"
     assert timer["triggerConfig"]["payload"] == "${vars.healthcheckPayload}"
 
@@ -91,6 +93,21 @@ def test_s_yaml_passes_the_fc3_schema() -> None:
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 problem(s)" in done.stdout
+
+
+def test_the_function_and_the_trigger_take_one_key_set_from_the_deploying_shell() -> None:
+    lookup = resources()["lookup"]["props"]
+    [http] = lookup["triggers"]
+
+    assert lookup["environmentVariables"]["AUTH_JWKS"] == "${env('AUTH_JWKS')}", "the set, as the shell holds it"
+    assert http["triggerConfig"]["authConfig"]["jwks"] == "${json(env('AUTH_JWKS'))}", "the same set, as an object"
+    assert "AUTH_JWK_" not in (ROOT / "s.yaml").read_text(), "one source: no single key of its own"
+
+
+def test_s_deploy_checks_the_deploying_shell_first() -> None:
+    document = yaml.safe_load((ROOT / "s.yaml").read_text())
+
+    assert document["actions"] == {"pre-deploy": [{"run": "make --no-print-directory check-deploy", "path": "./"}]}
 
 
 def test_the_policy_allows_the_one_action() -> None:

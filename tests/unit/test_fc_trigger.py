@@ -1,4 +1,5 @@
-"""The emulator plays FC's JWT check from s.yaml's authConfig, and s.yaml gives function and trigger one key."""
+"""The emulator deploys the trigger as s.yaml does: anonymous by default, and with jwt it plays FC's
+JWT check from s.yaml's authConfig, whose jwks is the function's whole AUTH_JWKS."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from local.emulator import ROOT
 from local.fc_trigger import TokenLookup, TriggerAuth, TriggerRejected, resolve, trigger_auth
 from local.tokens import demo_environ, demo_kid, demo_private_key, demo_token, sign
 from shared.auth.keys import key_set
-from tests.helpers import signing_keys
+from tests.helpers import EC_KID, RSA_KID, auth_environ, signing_keys, token
+
+JWT = {"TRIGGER_AUTH_TYPE": "jwt"}
 
 
 @pytest.fixture
 def demo() -> dict[str, str]:
-    return demo_environ()
+    """The demo key, deployed behind FC's JWT check."""
+    return {**demo_environ(), **JWT}
 
 
 def checked(trigger: TriggerAuth, method: str, path: str, headers: dict[str, str]) -> dict[str, str]:
@@ -33,16 +37,48 @@ def test_s_yaml_configures_fcs_check_as_documented(demo: dict[str, str]) -> None
     assert list(trigger.keys) == [demo_kid()]
 
 
-def test_the_function_and_the_trigger_trust_the_same_key(demo: dict[str, str]) -> None:
-    document = yaml.safe_load((ROOT / "s.yaml").read_text())
-    environment = resolve(document["resources"]["lookup"]["props"]["environmentVariables"], document, demo)
-    function_keys = key_set(environment["AUTH_JWKS"])
-    trigger_keys = trigger_auth(environ=demo).keys
+@pytest.mark.parametrize("environ", [demo_environ(), {}, {"TRIGGER_AUTH_TYPE": ""}, {"TRIGGER_AUTH_TYPE": "anonymous"}])
+def test_the_trigger_is_anonymous_by_default_as_s_yaml_deploys_it(environ: dict[str, str]) -> None:
+    trigger = trigger_auth(environ=environ)
 
-    assert list(function_keys) == list(trigger_keys) == [demo_kid()]
-    assert json.loads(environment["AUTH_JWKS"])["keys"][0]["n"] == demo["AUTH_JWK_N"]
-    assert function_keys[demo_kid()].algorithm_name == trigger_keys[demo_kid()].algorithm_name == "RS256"
+    assert trigger.auth_type == "anonymous"
+    assert checked(trigger, "GET", "/waba", {}) == {}, "the function answers, with its own 401"
+
+
+def test_a_trigger_auth_type_s_yaml_does_not_deploy_is_refused() -> None:
+    with pytest.raises(ValueError, match="TRIGGER_AUTH_TYPE must be anonymous or jwt"):
+        trigger_auth(environ={**demo_environ(), "TRIGGER_AUTH_TYPE": "function"})
+
+
+def test_the_function_and_the_trigger_trust_the_same_set_of_keys() -> None:
+    shell = {**auth_environ(), **JWT}  # an RS256 and an ES256 key, as while a key rotates
+    document = yaml.safe_load((ROOT / "s.yaml").read_text())
+    environment = resolve(document["resources"]["lookup"]["props"]["environmentVariables"], document, shell)
+    function_keys = key_set(environment["AUTH_JWKS"])
+    trigger_keys = trigger_auth(environ=shell).keys
+
+    assert environment["AUTH_JWKS"] == shell["AUTH_JWKS"]
+    assert list(function_keys) == list(trigger_keys) == [RSA_KID, EC_KID]
+    assert {kid: key.algorithm_name for kid, key in trigger_keys.items()} == {RSA_KID: "RS256", EC_KID: "ES256"}
+    assert {kid: key.algorithm_name for kid, key in function_keys.items()} == {RSA_KID: "RS256", EC_KID: "ES256"}
     assert environment["AUTH_MODE"] == "jwt"
+
+
+def test_fcs_check_takes_a_token_of_either_key_of_the_set_and_no_other() -> None:
+    trigger = trigger_auth(environ={**auth_environ(), **JWT})
+
+    for signed in (token(algorithm="RS256"), token(algorithm="ES256")):
+        assert checked(trigger, "GET", "/waba", {"Authorization": f"Bearer {signed}"})["x-waba-jwt-sub"] == "test-user"
+    with pytest.raises(TriggerRejected):
+        checked(trigger, "GET", "/waba", {"Authorization": f"Bearer {token(key=signing_keys().other_rsa)}"})
+
+
+def test_json_templates_resolve_as_serverless_devs_parses_them() -> None:
+    document = {"jwks": "${json(env('AUTH_JWKS'))}"}
+
+    assert resolve(document, {}, {"AUTH_JWKS": '{"keys": [{"kid": "a"}]}'}) == {"jwks": {"keys": [{"kid": "a"}]}}
+    assert resolve(document, {}, {}) == document, "unresolved, it stays as written"
+    assert resolve(document, {}, {"AUTH_JWKS": "not json"}) == document
 
 
 def test_a_valid_token_passes_with_its_sub_passed_by_and_a_clients_copy_replaced(demo: dict[str, str]) -> None:
@@ -97,15 +133,18 @@ def test_an_anonymous_trigger_checks_nothing(demo: dict[str, str]) -> None:
         assert checked(trigger, "GET", "/waba", {"x-waba-jwt-sub": "admin"}) == {"x-waba-jwt-sub": "admin"}
 
 
-def test_without_keys_the_trigger_says_what_to_export() -> None:
-    with pytest.raises(ValueError, match="AUTH_JWK_KID and AUTH_JWK_N"):
-        trigger_auth(environ={})
+@pytest.mark.parametrize("auth_jwks", [None, "not json", '{"keys": []}', '{"keys": [{"kty": "RSA", "n": "AQAB"}]}'])
+def test_without_usable_keys_a_jwt_trigger_says_what_to_export(auth_jwks: str | None) -> None:
+    environ = {**JWT, **({"AUTH_JWKS": auth_jwks} if auth_jwks is not None else {})}
+
+    with pytest.raises(ValueError, match="export AUTH_JWKS"):
+        trigger_auth(environ=environ)
 
 
 def test_other_token_positions() -> None:
     trigger = TriggerAuth(
         "jwt",
-        keys=trigger_auth(environ=demo_environ()).keys,
+        keys=trigger_auth(environ={**demo_environ(), **JWT}).keys,
         lookups=(TokenLookup("query", "jwt"), TokenLookup("cookie", "jwt")),
         blacklist=("/waba*",),
     )
