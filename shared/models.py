@@ -51,3 +51,63 @@ class WabaBinding(BaseModel):
 
 def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
+
+
+class _CamsModel(BaseModel):
+    """A part of a CAMS answer: PascalCase in, camelCase out, unknown fields kept."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        alias_generator=AliasGenerator(validation_alias=to_pascal, serialization_alias=to_camel),
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        known = self.model_dump(by_alias=True, exclude=set(self.model_extra or {}))
+        extra = {_lower_first(key): value for key, value in (self.model_extra or {}).items()}
+        return {**extra, **known}
+
+
+class HealthError(_CamsModel):
+    """Why Meta limits or blocks an entity: its code, description and possible solution."""
+
+    error_code: str | None = None
+    error_description: str | None = None
+    possible_solution: str | None = None
+
+
+class HealthEntity(_CamsModel):
+    """One entity of a messaging health answer: a WABA, a business, a phone number or a template."""
+
+    entity_type: str | None = None
+    can_send_message: str | None = None
+    waba_id: str | None = None
+    business_id: str | None = None
+    phone_number: str | None = None
+    errors: tuple[HealthError, ...] = ()
+
+
+class MessagingHealth(_CamsModel):
+    """`GetWhatsappHealthStatus`'s `Data`: whether messages can be sent (AVAILABLE, LIMITED, BLOCKED), and why."""
+
+    can_send_message: str | None = None
+    entities: tuple[HealthEntity, ...] = ()
+
+
+class PhoneNumber(_CamsModel):
+    """One of `QueryChatappPhoneNumbers`'s `PhoneNumbers`; its tier stays a string (CAMS's names are not Meta's)."""
+
+    phone_number: str = Field(min_length=1)
+    status: str | None = None
+    quality_rating: str | None = None
+    messaging_limit_tier: str | None = None
+    code_verification_status: str | None = None
+    name_status: str | None = None
+    verified_name: str | None = None
+
+
+class PhoneNumbers(_CamsModel):
+    """The phone numbers of a space, as `QueryChatappPhoneNumbers` lists them."""
+
+    phone_numbers: tuple[PhoneNumber, ...] = ()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import ValidationError
 
 from shared import errors
-from shared.models import WabaBinding
+from shared.models import MessagingHealth, PhoneNumbers, WabaBinding
 
 if TYPE_CHECKING:
     from alibabacloud_tea_openapi.utils_models import Params
@@ -44,6 +44,16 @@ class SpaceArguments:
     def detail(self) -> dict[str, str]:
         """The arguments besides the space and the IsvCode (none here), by their CAMS names."""
         return {}
+
+
+@dataclass(frozen=True)
+class WabaHealthArguments(SpaceArguments):
+    """A space's bound WABA, whose messaging health `GetWhatsappHealthStatus` answers (NodeType `waba`)."""
+
+    waba_id: str = ""
+
+    def detail(self) -> dict[str, str]:
+        return {"NodeType": "waba", "WabaId": self.waba_id}
 
 
 A = TypeVar("A", bound=SpaceArguments)
@@ -67,6 +77,8 @@ class Operation(Generic[A, R]):
     negative_fresh_s: Callable[[FunctionSettings], int]
     limit: Callable[[FunctionSettings], int] | None = None
     """The limit in force when a setting names it; else `limit_per_second`."""
+    sends_isv_code: bool = True
+    """Whether the operation takes an IsvCode (`GetWhatsappHealthStatus` has none)."""
     version: str = API_VERSION
 
     @cached_property
@@ -87,7 +99,8 @@ class Operation(Generic[A, R]):
 
     def query(self, arguments: A) -> dict[str, str]:
         """The request's query, as the generated method builds it: unset arguments are left out."""
-        named = {"CustSpaceId": arguments.cust_space_id, "IsvCode": arguments.isv_code, **arguments.detail()}
+        isv_code = arguments.isv_code if self.sends_isv_code else None
+        named = {"CustSpaceId": arguments.cust_space_id, "IsvCode": isv_code, **arguments.detail()}
         return {name: value for name, value in named.items() if value is not None}
 
     def limit_in_force(self, settings: FunctionSettings) -> int:
@@ -118,3 +131,44 @@ QUERY_CHATAPP_BIND_WABA: Operation[SpaceArguments, WabaBinding] = Operation(
     limit=lambda settings: settings.cams_rate_limit_per_second,
 )
 """The WABA bound to a space. CAMS allows 10 calls a second per account (CAMS_RATE_LIMIT_PER_SECOND)."""
+
+
+def read_messaging_health(body: Mapping[str, Any]) -> MessagingHealth:
+    data = body.get("Data")
+    if not isinstance(data, dict):
+        raise errors.UpstreamBadResponse("CAMS answered a messaging health without its Data.")
+    try:
+        return MessagingHealth.model_validate(data)
+    except ValidationError:
+        raise errors.UpstreamBadResponse("CAMS answered a messaging health this function cannot read.") from None
+
+
+def read_phone_numbers(body: Mapping[str, Any]) -> PhoneNumbers:
+    try:
+        return PhoneNumbers.model_validate({"PhoneNumbers": body.get("PhoneNumbers") or []})
+    except ValidationError:
+        raise errors.UpstreamBadResponse("CAMS answered phone numbers this function cannot read.") from None
+
+
+GET_WHATSAPP_HEALTH_STATUS: Operation[WabaHealthArguments, MessagingHealth] = Operation(
+    action="GetWhatsappHealthStatus",
+    read=read_messaging_health,
+    cached_errors=(errors.SpaceNotFound,),
+    namespace="health",
+    limit_per_second=5,
+    fresh_s=lambda settings: settings.health_cache_ttl_seconds,
+    negative_fresh_s=lambda settings: settings.cache_negative_ttl_seconds,
+    sends_isv_code=False,
+)
+"""Whether a WABA can send (Meta's messaging health, through CAMS). CAMS allows 5 calls a second per account."""
+
+QUERY_CHATAPP_PHONE_NUMBERS: Operation[SpaceArguments, PhoneNumbers] = Operation(
+    action="QueryChatappPhoneNumbers",
+    read=read_phone_numbers,
+    cached_errors=(errors.SpaceNotFound,),
+    namespace="phones",
+    limit_per_second=10,
+    fresh_s=lambda settings: settings.health_cache_ttl_seconds,
+    negative_fresh_s=lambda settings: settings.cache_negative_ttl_seconds,
+)
+"""A space's phone numbers, their status, quality rating and tier. CAMS allows 10 calls a second per account."""

@@ -60,6 +60,8 @@ class FunctionSettings(BaseModel):
     redis_timeout_ms: int = Field(50, alias="REDIS_TIMEOUT_MS", ge=5, le=5000)
     cache_ttl_seconds: int = Field(300, alias="CACHE_TTL_SECONDS", ge=0, le=86_400)
     cache_negative_ttl_seconds: int = Field(60, alias="CACHE_NEGATIVE_TTL_SECONDS", ge=0, le=86_400)
+    # How long a messaging health and a space's phone numbers stay fresh (the binding's is CACHE_TTL_SECONDS).
+    health_cache_ttl_seconds: int = Field(300, alias="HEALTH_CACHE_TTL_SECONDS", ge=0, le=86_400)
     cache_max_stale_seconds: int = Field(86_400, alias="CACHE_MAX_STALE_SECONDS", ge=0, le=7 * 86_400)
     cache_key_secret: SecretStr | None = Field(None, alias="CACHE_KEY_SECRET", min_length=16)
 

@@ -73,7 +73,12 @@ def env(monkeypatch: pytest.MonkeyPatch, cams: FakeCams) -> Env:
     environment.setenv("CALLER_BURST", "1000")
     environment.setenv("CALLER_CAMS_SHARE", "100")
     # Every lookup reaches the fake unless a test turns the cache on (tests/functional/test_cache.py).
-    for name in ("CACHE_TTL_SECONDS", "CACHE_NEGATIVE_TTL_SECONDS", "CACHE_MAX_STALE_SECONDS"):
+    for name in (
+        "CACHE_TTL_SECONDS",
+        "CACHE_NEGATIVE_TTL_SECONDS",
+        "CACHE_MAX_STALE_SECONDS",
+        "HEALTH_CACHE_TTL_SECONDS",
+    ):
         environment.setenv(name, "0")
     return environment
 

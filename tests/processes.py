@@ -22,20 +22,22 @@ CALLERS = {"CALLER_RATE_PER_SECOND": "1000", "CALLER_BURST": "1000", "CALLER_CAM
 """Every lookup here comes from one caller, as fast as it can: its own limit is not what these tests measure."""
 
 
-def _lookup_event(space: str) -> dict[str, Any]:
+def _lookup_event(space: str, path: str = "/waba") -> dict[str, Any]:
     """A lookup as a frontend sends it: with a demo token for every space."""
-    return http_event("GET", "/waba", f"custSpaceId={space}", {"Authorization": f"Bearer {demo_token(['*'])}"})
+    return http_event("GET", path, f"custSpaceId={space}", {"Authorization": f"Bearer {demo_token(['*'])}"})
 
 
-def lookups(environ: dict[str, str], spaces: list[str], start: Event, until_s: float, out: Queue[Any]) -> None:
-    """Look the spaces up in turn, one invocation at a time, from `start` until `until_s` have passed."""
+def lookups(
+    environ: dict[str, str], spaces: list[str], start: Event, until_s: float, out: Queue[Any], path: str = "/waba"
+) -> None:
+    """Look the spaces up in turn (at `path`), one invocation at a time, from `start` until `until_s` have passed."""
     emulator = _instance("lookup", environ)
     _ready(out, start)
     ends = time.monotonic() + until_s
     statuses: list[int] = []
     turn = 0
     while time.monotonic() < ends:
-        event = _lookup_event(spaces[turn % len(spaces)])
+        event = _lookup_event(spaces[turn % len(spaces)], path)
         statuses.append(int(emulator.invoke(event)["statusCode"]))
         turn += 1
     out.put(("lookup", statuses))

@@ -18,7 +18,7 @@ class CamsError(Exception):
         # Business errors may be answered as HTTP 200 with Code != "OK"; gateway errors never are.
         self.business = business
 
-    def body(self, request_id: str) -> dict[str, Any]:
+    def body(self, request_id: str, action: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "RequestId": request_id,
             "HostId": HOST_ID,
@@ -28,7 +28,7 @@ class CamsError(Exception):
         }
         if self.code.startswith(("Ram.", "Forbidden")):
             body["AccessDeniedDetail"] = {
-                "AuthAction": "cams:QueryChatappBindWaba",
+                "AuthAction": f"cams:{action or 'QueryChatappBindWaba'}",
                 "NoPermissionType": "ImplicitDeny",
             }
         return body
@@ -88,6 +88,40 @@ def product_unsubscribed() -> CamsError:
 
 def resource_not_owned() -> CamsError:
     return CamsError(400, "Unknown.ResourceOwnerId", "The resource does not belong to the current user.", business=True)
+
+
+def missing_parameter(name: str) -> CamsError:
+    return CamsError(
+        400,
+        "MissingParameter",
+        f'The input parameter "{name}" that is mandatory for processing this request is not supplied.',
+        business=True,
+    )
+
+
+def invalid_parameter(name: str, value: str) -> CamsError:
+    return CamsError(
+        400, "InvalidParameter", f'The specified parameter "{name}" is not valid: {value[:64]}.', business=True
+    )
+
+
+def waba_not_bound() -> CamsError:
+    return CamsError(400, "ERR-OPERATION-MAAP-0060", "The subscriber has not bind WABA.", business=True)
+
+
+def waba_not_found(waba_id: str) -> CamsError:
+    """A WabaId the space does not have: CAMS passes on what Meta's Graph API says of an id it cannot see."""
+    return CamsError(
+        400,
+        "ERR-FB-001",
+        f"Unsupported get request. Object with ID '{waba_id[:64]}' does not exist, cannot be loaded due to"
+        " missing permissions, or does not support this operation.",
+        business=True,
+    )
+
+
+def phone_not_bound() -> CamsError:
+    return CamsError(400, "ERR-OPERATION-MAAP-0065", "The phoneCode is not bind to the subscriber.", business=True)
 
 
 def internal_error() -> CamsError:

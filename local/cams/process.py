@@ -1,9 +1,12 @@
 """The fake CAMS in a process of its own, as CAMS is another machine: for the benchmarks.
 
-    python -m local.cams.process [--spaces 100] [--rate 10] [--new-connection-delay 0.05]
+    python -m local.cams.process [--spaces 100] [--rate 10] [--cams-limits]
+                                 [--action-rate GetWhatsappHealthStatus=5 ...] [--new-connection-delay 0.05]
 
 It loads the demo data, binds `--spaces` more spaces (`load-space-000`, ...) to WABAs of their own in
-the demo account, prints its endpoint on the first line of stdout, answers until stdin closes, then
+the demo account, limits each action's calls per second per account (`--rate`: every action alike,
+each counted on its own; `--cams-limits`: each as CAMS documents it; `--action-rate`: one action,
+over both), prints its endpoint on the first line of stdout, answers until stdin closes, then
 prints its journal as one line of JSON and exits.
 
     >>> with fake_cams_process(FakeSettings(spaces=0)) as fake:  # doctest: +SKIP
@@ -18,11 +21,12 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.cams.models import CAMS_RATE_LIMITS
 from local.cams.server import DEMO_DATA, FakeCams
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -33,8 +37,21 @@ STOP_TIMEOUT_S = 30.0
 class FakeSettings:
     spaces: int = 0
     rate_per_second: int = 0
-    """Calls per second per account; 0: no limit."""
+    """Calls of each action per second per account; 0: no limit."""
     new_connection_delay_s: float = 0.0
+    action_rates: Mapping[str, int] = field(default_factory=dict)
+    """Each named action's own limit, over the others; 0: none for that action."""
+    cams_limits: bool = False
+    """Each action limited as CAMS documents it (`CAMS_RATE_LIMITS`), under `action_rates`."""
+
+    def arguments(self) -> list[str]:
+        return [
+            f"--spaces={self.spaces}",
+            f"--rate={self.rate_per_second}",
+            f"--new-connection-delay={self.new_connection_delay_s}",
+            *(["--cams-limits"] if self.cams_limits else []),
+            *(f"--action-rate={action}={rate}" for action, rate in self.action_rates.items()),
+        ]
 
 
 @dataclass
@@ -52,14 +69,7 @@ def space_names(count: int) -> list[str]:
 @contextlib.contextmanager
 def fake_cams_process(settings: FakeSettings) -> Iterator[FakeCamsProcess]:
     """The fake CAMS in its own process; its journal is read when the block ends."""
-    command = [
-        sys.executable,
-        "-m",
-        "local.cams.process",
-        f"--spaces={settings.spaces}",
-        f"--rate={settings.rate_per_second}",
-        f"--new-connection-delay={settings.new_connection_delay_s}",
-    ]
+    command = [sys.executable, "-m", "local.cams.process", *settings.arguments()]
     process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -90,16 +100,35 @@ def _seed_spaces(cams: FakeCams, count: int) -> None:
         cams.backend.bind_space(demo["accountId"], space, waba)
 
 
+def action_rate(text: str) -> tuple[str, int]:
+    """ACTION=N, as `--action-rate` takes it."""
+    action, _, rate = text.partition("=")
+    if not action or not rate.isdigit():
+        raise argparse.ArgumentTypeError(f"expected ACTION=N, not {text!r}")
+    return action, int(rate)
+
+
+def limit(cams: FakeCams, options: argparse.Namespace) -> None:
+    cams.limit_rate(options.rate or None)
+    if options.cams_limits:
+        cams.limit_rates(CAMS_RATE_LIMITS)
+    cams.limit_rates({action: rate or None for action, rate in options.action_rate})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m local.cams.process", description=__doc__.split("\n\n")[0])
     parser.add_argument("--spaces", type=int, default=0)
-    parser.add_argument("--rate", type=int, default=0, help="calls per second per account (0: no limit)")
+    parser.add_argument("--rate", type=int, default=0, help="calls of each action per second per account (0: none)")
+    parser.add_argument("--cams-limits", action="store_true", help="each action's limit as CAMS documents it")
+    parser.add_argument(
+        "--action-rate", type=action_rate, action="append", default=[], help="ACTION=N: one action's (0: none)"
+    )
     parser.add_argument("--new-connection-delay", type=float, default=0.0, help="seconds (0: none)")
     options = parser.parse_args()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it closes our stdin
     with FakeCams() as cams:
         _seed_spaces(cams, options.spaces)
-        cams.limit_rate(options.rate or None)
+        limit(cams, options)
         cams.delay_new_connections(options.new_connection_delay or None)
         print(cams.endpoint, flush=True)
         sys.stdin.read()

@@ -12,9 +12,11 @@ from typing import Any
 from werkzeug import Request, Response
 
 from local.cams import exceptions, signature
-from local.cams.models import CamsBackend, Fault, Identity, JournalEntry
+from local.cams.models import NODE_TYPES, CamsBackend, Fault, Identity, JournalEntry
 
 Action = Callable[[CamsBackend, Identity, dict[str, str]], dict[str, Any]]
+NODE_PARAMETERS = {"phone": "PhoneNumber", "template": "TemplateCode"}
+"""What a NodeType needs besides the space."""
 
 
 def query_chatapp_bind_waba(backend: CamsBackend, identity: Identity, params: dict[str, str]) -> dict[str, Any]:
@@ -22,7 +24,44 @@ def query_chatapp_bind_waba(backend: CamsBackend, identity: Identity, params: di
     return {"Data": data}
 
 
-ACTIONS: dict[str, Action] = {"QueryChatappBindWaba": query_chatapp_bind_waba}
+def query_chatapp_phone_numbers(backend: CamsBackend, identity: Identity, params: dict[str, str]) -> dict[str, Any]:
+    numbers = backend.query_phone_numbers(
+        identity.account_id, params.get("CustSpaceId"), params.get("IsvCode"), params.get("Status")
+    )
+    return {"PhoneNumbers": numbers}
+
+
+def get_whatsapp_health_status(backend: CamsBackend, identity: Identity, params: dict[str, str]) -> dict[str, Any]:
+    cust_space_id = _required(params, "CustSpaceId")
+    node_type = _required(params, "NodeType")
+    if node_type not in NODE_TYPES:
+        raise exceptions.invalid_parameter("NodeType", node_type)
+    if node_type in NODE_PARAMETERS:
+        _required(params, NODE_PARAMETERS[node_type])
+    data = backend.whatsapp_health(
+        identity.account_id,
+        cust_space_id,
+        node_type,
+        waba_id=params.get("WabaId"),
+        phone_number=params.get("PhoneNumber"),
+        template_code=params.get("TemplateCode"),
+        language=params.get("Language"),
+    )
+    return {"Data": data}
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise exceptions.missing_parameter(name)
+    return value
+
+
+ACTIONS: dict[str, Action] = {
+    "QueryChatappBindWaba": query_chatapp_bind_waba,
+    "QueryChatappPhoneNumbers": query_chatapp_phone_numbers,
+    "GetWhatsappHealthStatus": get_whatsapp_health_status,
+}
 
 
 class CamsResponses:
@@ -69,10 +108,10 @@ class CamsResponses:
                 self.backend.use_nonce,
             )
             entry.access_key_id, entry.account_id = identity.access_key_id, identity.account_id
-            self.backend.admit(identity.account_id)
+            self.backend.admit(identity.account_id, entry.action or "")
             response = self._answer(request, entry.request_id, identity, entry.action, entry.query)
         except exceptions.CamsError as error:
-            response = self._error(error, entry.request_id)
+            response = self._error(error, entry.request_id, entry.action)
         entry.status, entry.code = response.status_code, _code_of(response)
         return response
 
@@ -86,7 +125,7 @@ class CamsResponses:
     ) -> Response:
         fault = self.backend.next_fault()
         if fault is not None:
-            scripted = self._apply(fault, request, request_id)
+            scripted = self._apply(fault, request, request_id, action)
             if scripted is not None:
                 return scripted
         run = ACTIONS.get(action or "")
@@ -101,7 +140,7 @@ class CamsResponses:
         }
         return _json(200, body)
 
-    def _apply(self, fault: Fault, request: Request, request_id: str) -> Response | None:
+    def _apply(self, fault: Fault, request: Request, request_id: str, action: str | None) -> Response | None:
         """The answer a scripted fault gives; None lets the call go on (after a delay)."""
         if fault.kind == "delay":
             self.backend.cancelled.wait(fault.seconds)
@@ -114,13 +153,13 @@ class CamsResponses:
                 connection.shutdown(socket.SHUT_RDWR)
             return Response(b"", status=500)
         assert fault.error is not None
-        response = self._error(fault.error, request_id)
+        response = self._error(fault.error, request_id, action)
         if fault.retry_after_ms:
             response.headers["x-acs-retry-after"] = str(fault.retry_after_ms)
         return response
 
-    def _error(self, error: exceptions.CamsError, request_id: str) -> Response:
-        body = error.body(request_id)
+    def _error(self, error: exceptions.CamsError, request_id: str, action: str | None) -> Response:
+        body = error.body(request_id, action)
         if error.business and self.backend.error_style == "body":
             return _json(200, {**body, "Success": False})
         return _json(error.status, body)

@@ -4,6 +4,7 @@ Example:
     >>> with FakeCams() as cams:
     ...     seed = cams.load_demo()
     ...     cams.fail_next(2, code="System.LimitControl")
+    ...     cams.limit_rates()             # each operation's own limit, as CAMS documents them
     ...     cams.endpoint                  # give the SDK this, with protocol "http"
     '127.0.0.1:...'
 """
@@ -16,6 +17,7 @@ import json
 import logging
 import socket
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,7 +28,7 @@ from werkzeug import Request, Response
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from local.cams import exceptions
-from local.cams.models import CamsBackend, ErrorStyle, Fault, JournalEntry
+from local.cams.models import CAMS_RATE_LIMITS, CamsBackend, ErrorStyle, Fault, JournalEntry
 from local.cams.responses import CamsResponses
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo_data.json"
@@ -155,9 +157,15 @@ class FakeCams:
         """ "http": business errors are HTTP 400; "body": HTTP 200 with Code != "OK" and Success false."""
         self.backend.error_style = style
 
-    def limit_rate(self, per_second: int | None = 10) -> None:
-        """Throttle each account past `per_second` calls in any one second (None: no limit)."""
-        self.backend.rate_limit = per_second
+    def limit_rate(self, per_second: int | None = 10, action: str | None = None) -> None:
+        """Throttle each account past `per_second` calls of `action` in any one second (None: no limit).
+        Without `action`, every action has that limit, and each action's calls count against its own only."""
+        self.backend.limit_rate(per_second, action)
+
+    def limit_rates(self, limits: Mapping[str, int | None] = CAMS_RATE_LIMITS) -> None:
+        """Each action named its own limit, CAMS's documented ones by default; the others keep theirs."""
+        for action, per_second in limits.items():
+            self.backend.limit_rate(per_second, action)
 
     def delay_new_connections(self, seconds: float | None) -> None:
         """The first request on each new TCP connection arrives `seconds` late, as a TLS handshake would

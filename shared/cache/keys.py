@@ -70,6 +70,10 @@ class CacheKeys:
         parts = self._parts(operation.namespace, arguments)
         return Keys(self.space.cache(*parts), self.space.lock(*parts))
 
+    def alarm(self, arguments: SpaceArguments) -> str:
+        """The key of a space's last alarming state, which the timer's alerts are judged against."""
+        return self.space.key("alarm", *self._parts("space-health", arguments))
+
     def isv_part(self, isv_code: str | None) -> str:
         """What stands for an IsvCode in a key: `-` for none, else its keyed hash."""
         if not isv_code:

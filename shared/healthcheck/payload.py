@@ -1,7 +1,7 @@
 """What the timer asks to check: its payload, else HEALTHCHECK_SPACES, validated.
 
 Example:
-    >>> parse_spaces('{"spaces": [{"custSpaceId": "demo-approved"}]}', "The timer payload")[0].cust_space_id
+    >>> parse_check_list('{"spaces": [{"custSpaceId": "demo-approved"}]}', "The timer payload").spaces[0].cust_space_id
     'demo-approved'
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.events import MAX_DEPTH, MalformedEvent, decode_event, depth_of
+from shared.health import Check
 from shared.healthcheck.settings import HealthcheckSettings
 from shared.models import SAFE_ID_PATTERN
 from shared.settings import split_list
@@ -43,6 +44,8 @@ class CheckList(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     spaces: list[SpaceSpec] = Field(min_length=1, max_length=MAX_SPACES)
+    checks: tuple[Check, ...] | None = Field(None, min_length=1)
+    """What to check of each space (the binding always); without it, HEALTHCHECK_CHECKS."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,8 @@ class Trigger:
         return {"triggerTime": self.time, "triggerName": self.name}
 
 
-def read_event(event: object, settings: HealthcheckSettings) -> tuple[Trigger, list[SpaceSpec]]:
-    """The timer event and the spaces it names: its payload, else HEALTHCHECK_SPACES."""
+def read_event(event: object, settings: HealthcheckSettings) -> tuple[Trigger, CheckList]:
+    """The timer event and the spaces it names (and what to check of them): its payload, else HEALTHCHECK_SPACES."""
     try:
         document = decode_event(event, "a timer trigger's event")
     except MalformedEvent as malformed:
@@ -65,15 +68,15 @@ def read_event(event: object, settings: HealthcheckSettings) -> tuple[Trigger, l
     trigger = Trigger(_text(document.get("triggerTime")), _text(document.get("triggerName")))
     payload = document.get("payload")
     if isinstance(payload, str) and payload.strip():
-        return trigger, parse_spaces(payload, "The timer payload")
+        return trigger, parse_check_list(payload, "The timer payload")
     if payload not in (None, ""):
         raise InvalidHealthcheck("The timer payload must be a string of JSON.")
     if settings.healthcheck_spaces:
-        return trigger, parse_spaces(settings.healthcheck_spaces, "HEALTHCHECK_SPACES")
+        return trigger, parse_check_list(settings.healthcheck_spaces, "HEALTHCHECK_SPACES")
     raise InvalidHealthcheck("Nothing to check: the timer has no payload and HEALTHCHECK_SPACES is not set.")
 
 
-def parse_spaces(text: str, source: str) -> list[SpaceSpec]:
+def parse_check_list(text: str, source: str) -> CheckList:
     """`{"spaces": [...]}`, a bare list of the same, or (in settings) comma-separated space ids."""
     stripped = text.strip()
     if stripped.startswith(("{", "[")):
@@ -93,7 +96,7 @@ def parse_spaces(text: str, source: str) -> list[SpaceSpec]:
     if isinstance(document, list):
         document = {"spaces": document}
     try:
-        return CheckList.model_validate(document).spaces
+        return CheckList.model_validate(document)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import alerts
+from shared.healthcheck.alerting import Decision
 from shared.healthcheck.payload import Trigger
 from shared.healthcheck.settings import HealthcheckSettings
 from shared.healthcheck.verdicts import VERDICTS, SpaceResult
@@ -52,6 +53,8 @@ class Summary:
     duration_ms: int
     coverage: Coverage
     alarming_verdicts: frozenset[str]
+    decisions: tuple[Decision, ...] = ()
+    """Each result's alert decision, in the results' order."""
     alert: AlertOutcome | None = None
 
     @property
@@ -67,6 +70,25 @@ class Summary:
     def alarming(self) -> bool:
         return bool(self.problems)
 
+    @property
+    def alerted(self) -> list[tuple[SpaceResult, Decision]]:
+        """The spaces this run alerts (new, changed, reminded or resolved), with why."""
+        return [
+            (result, decision)
+            for result, decision in zip(self.results, self.decisions, strict=False)
+            if decision.alerted
+        ]
+
+    def alerts_json(self) -> dict[str, Any]:
+        """Which spaces were alerted and which (alarming) were not, and why."""
+        alerted = [{"custSpaceId": r.cust_space_id, "why": d.why} for r, d in self.alerted]
+        held = [
+            {"custSpaceId": r.cust_space_id, "why": d.why}
+            for r, d in zip(self.results, self.decisions, strict=False)
+            if not d.alerted and r.verdict in self.alarming_verdicts
+        ]
+        return {"alerted": alerted, "notAlerted": held}
+
     def to_json(self, *, spaces: bool = True) -> dict[str, Any]:
         document: dict[str, Any] = {
             **self.trigger.to_json(),
@@ -75,6 +97,7 @@ class Summary:
             "alarming": self.alarming,
             "durationMs": self.duration_ms,
             "coverage": self.coverage.to_json(),
+            "alerts": self.alerts_json(),
         }
         if spaces:
             document["spaces"] = [result.to_json() for result in self.results]
@@ -104,15 +127,23 @@ def send_alert(summary: Summary, settings: HealthcheckSettings, deadline: Deadli
 
 
 def alert_body(summary: Summary, alert_format: alerts.AlertFormat) -> dict[str, Any]:
-    problems = summary.problems
+    """One message naming every space alerted this run, and why."""
+    alerted = summary.alerted
     if alert_format == "json":
         return {
             "source": "waba-healthcheck",
             **summary.to_json(spaces=False),
-            "problems": [result.to_json() for result in problems],
+            "problems": [{**result.to_json(), "why": decision.why} for result, decision in alerted],
         }
-    title = f"WABA health check: {len(problems)} of {len(summary.results)} spaces need attention"
-    lines = [f"- **{r.cust_space_id}**: {r.verdict}, {r.reason}" for r in problems[:MAX_PROBLEMS_IN_MESSAGE]]
+    title = f"WABA health check: {len(alerted)} of {len(summary.results)} spaces alerted"
+    lines = [
+        f"- **{r.cust_space_id}**: {r.verdict} ({d.why}), {_codes_or_reason(r)}"
+        for r, d in alerted[:MAX_PROBLEMS_IN_MESSAGE]
+    ]
     lines.append("")
     lines.append(", ".join(f"{verdict} {count}" for verdict, count in summary.counts.items()))
     return alerts.dingtalk_message(title, lines)
+
+
+def _codes_or_reason(result: SpaceResult) -> str:
+    return ", ".join(result.codes) + f": {result.reason}" if result.codes else result.reason

@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import Field, SecretStr, StringConstraints, TypeAdapter, field_validator
 
 from shared import alerts
-from shared.settings import ISV_CODE_MAX, ISV_CODE_MIN, FunctionSettings, url_of_scheme
+from shared.health import CHECKS, Check
+from shared.settings import ISV_CODE_MAX, ISV_CODE_MIN, FunctionSettings, split_list, url_of_scheme
 
 IsvCode = Annotated[str, StringConstraints(min_length=ISV_CODE_MIN, max_length=ISV_CODE_MAX)]
 _ISV_CODE_MAP = TypeAdapter(dict[str, IsvCode])
@@ -25,6 +26,10 @@ class HealthcheckSettings(FunctionSettings):
     # hashable and its repr free of secrets, checked once per instance like any setting.
     healthcheck_isv_codes: SecretStr | None = Field(None, alias="HEALTHCHECK_ISV_CODES")
     healthcheck_rate_per_second: float = Field(5.0, alias="HEALTHCHECK_RATE_PER_SECOND", gt=0, le=10)
+    # What a check looks at: the binding (always), the WABA's messaging health, its phone numbers.
+    healthcheck_checks: tuple[Check, ...] = Field(CHECKS, alias="HEALTHCHECK_CHECKS", min_length=1)
+    # How often a space that stays alarming, for the same reasons, is alerted again.
+    healthcheck_remind_minutes: int = Field(240, alias="HEALTHCHECK_REMIND_MINUTES", ge=1, le=7 * 24 * 60)
     # Whether a run with an alarming space fails the invocation, so that FC's metrics and alarms see it.
     healthcheck_fail_on_alarm: bool = Field(True, alias="HEALTHCHECK_FAIL_ON_ALARM")
     # Whether a space the deadline left unchecked is alarming (it is never healthy).
@@ -33,6 +38,11 @@ class HealthcheckSettings(FunctionSettings):
     alert_webhook_format: alerts.AlertFormat = Field("json", alias="ALERT_WEBHOOK_FORMAT")
     alert_webhook_secret: SecretStr | None = Field(None, alias="ALERT_WEBHOOK_SECRET")
     alert_webhook_timeout_ms: int = Field(3000, alias="ALERT_WEBHOOK_TIMEOUT_MS", ge=100, le=30_000)
+
+    @field_validator("healthcheck_checks", mode="before")
+    @classmethod
+    def _split_checks(cls, value: object) -> object:
+        return split_list(value)
 
     @field_validator("alert_webhook_url")
     @classmethod

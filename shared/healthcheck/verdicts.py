@@ -1,83 +1,88 @@
-"""The verdict on one space, from what CAMS answered for it.
+"""The result of one space's check, as the timer reports it: its health, or `unchecked`.
+
+The verdict and its reasons come from `shared.health`, the one place both functions judge a space.
 
 Example:
     >>> from shared.healthcheck.payload import SpaceSpec
-    >>> binding = WabaBinding.model_validate({"Id": "1", "AccountReviewStatus": "PENDING"})
-    >>> verdict_of(SpaceSpec(custSpaceId="s"), binding)
-    ('degraded', 'The WABA is pending review.')
+    >>> unchecked(SpaceSpec(custSpaceId="s")).to_json()["verdict"]
+    'unchecked'
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic.alias_generators import to_camel
-
-from shared.cams import Answered
-from shared.errors import SpaceNotFound, WabaNotBound
+from shared.errors import UpstreamTimeout
+from shared.health import Reason, SpaceHealth, Verdict
 from shared.healthcheck.payload import SpaceSpec
-from shared.models import WabaBinding
-from shared.retry import Attempted
+from shared.operations import QUERY_CHATAPP_BIND_WABA
 
-Verdict = Literal["healthy", "degraded", "unhealthy", "error", "unchecked"]
 VERDICTS: tuple[Verdict, ...] = ("healthy", "degraded", "unhealthy", "error", "unchecked")
+HEALTHY_REASON = "The WABA can send."
+UNCHECKED_REASON = "The function's deadline came first."
 
 
 @dataclass(frozen=True)
 class SpaceResult:
     cust_space_id: str
     verdict: Verdict
-    reason: str
+    reasons: tuple[Reason, ...] = ()
     attempts: int = 0
     waba_id: str | None = None
     account_review_status: str | None = None
+    can_send_message: str | None = None
+    phone_numbers: tuple[dict[str, Any], ...] | None = None
     error_code: str | None = None
-    cams_request_id: str | None = None
+    cams_request_ids: dict[str, str | None] = field(default_factory=dict, compare=False)
+
+    @property
+    def reason(self) -> str:
+        """The first reason's message: what a one-line report says of the space."""
+        if self.verdict == "unchecked":
+            return UNCHECKED_REASON
+        return self.reasons[0].message if self.reasons else HEALTHY_REASON
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(sorted({reason.code for reason in self.reasons}))
 
     def to_json(self) -> dict[str, Any]:
-        return {to_camel(name): value for name, value in asdict(self).items()}
+        return {
+            "custSpaceId": self.cust_space_id,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "reasons": [reason.to_json() for reason in self.reasons],
+            "attempts": self.attempts,
+            "wabaId": self.waba_id,
+            "accountReviewStatus": self.account_review_status,
+            "canSendMessage": self.can_send_message,
+            "phoneNumbers": None if self.phone_numbers is None else list(self.phone_numbers),
+            "errorCode": self.error_code,
+            "camsRequestId": self.cams_request_ids.get(QUERY_CHATAPP_BIND_WABA.action),
+            "camsRequestIds": self.cams_request_ids,
+        }
 
 
-def verdict_of(spec: SpaceSpec, binding: WabaBinding) -> tuple[Verdict, str]:
-    status = binding.account_review_status
-    if spec.expected_waba_id is not None and binding.id != spec.expected_waba_id:
-        return "unhealthy", f"WABA {binding.id} is bound, not the expected {spec.expected_waba_id}."
-    if status == "APPROVED":
-        return "healthy", "The WABA is approved."
-    if status == "PENDING":
-        return "degraded", "The WABA is pending review."
-    if status in ("REJECTED", "DISABLED"):
-        return "unhealthy", f"The WABA is {status.lower()}."
-    return "degraded", f"The WABA's review status is {status or 'missing'}."
-
-
-def result_of(spec: SpaceSpec, outcome: Attempted[Answered[WabaBinding]]) -> SpaceResult:
-    """The result of one check from CAMS's outcome: no binding, or a space not the account's, is the
-    binding's fault (unhealthy); any other failure is CAMS's (error)."""
-    if outcome.error is not None:
-        failure = outcome.error
-        missing = isinstance(failure, (WabaNotBound, SpaceNotFound))
-        return SpaceResult(
-            spec.cust_space_id,
-            "unhealthy" if missing else "error",
-            failure.message,
-            error_code=failure.code,
-            cams_request_id=failure.cams_request_id,
-            attempts=outcome.attempts,
-        )
-    found = outcome.unwrap()
-    verdict, reason = verdict_of(spec, found.result)
+def result_of(spec: SpaceSpec, health: SpaceHealth) -> SpaceResult:
+    """The report of one space's health; `unchecked` when the deadline left no time for a call."""
+    failures = [got.error for _, got in health.answers if got.error is not None]
+    if any(isinstance(got.error, UpstreamTimeout) and got.attempts == 0 for _, got in health.answers):
+        return unchecked(spec)
+    phones = health.phones_json()
     return SpaceResult(
         spec.cust_space_id,
-        verdict,
-        reason,
-        waba_id=found.result.id,
-        account_review_status=found.result.account_review_status,
-        cams_request_id=found.cams_request_id,
-        attempts=outcome.attempts,
+        health.verdict,
+        health.reasons,
+        attempts=health.attempts,
+        waba_id=health.binding.id if health.binding else None,
+        account_review_status=health.binding.account_review_status if health.binding else None,
+        can_send_message=health.messaging.can_send_message if health.messaging else None,
+        phone_numbers=None if phones is None else tuple(phones),
+        error_code=failures[0].code if failures else None,
+        cams_request_ids=health.cams_request_ids(),
     )
 
 
 def unchecked(spec: SpaceSpec) -> SpaceResult:
-    return SpaceResult(spec.cust_space_id, "unchecked", "The function's deadline came first.")
+    return SpaceResult(spec.cust_space_id, "unchecked")

@@ -1,4 +1,4 @@
-"""The answer to a lookup: the WABA, whether it is stale and since when, with an ETag for revalidation.
+"""The answers of the lookups: the WABA, or the space's health; whether stale and since when; an ETag.
 
 Example:
     >>> from shared.cache.entry import CacheEntry
@@ -14,11 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from shared.cache.entry import CacheEntry
 from shared.cache.facade import Fetched
+from shared.health import SpaceHealth
 from shared.http import HttpRequest
 from shared.models import WabaBinding
 from shared.operations import QUERY_CHATAPP_BIND_WABA
@@ -51,6 +53,31 @@ def waba_reply(
         "stale": found.stale,
         "cachedAt": entry.cached_at(),
     }
+    return HttpReply.json(200, body, log=log, headers=headers)
+
+
+def health_reply(health: SpaceHealth, request: HttpRequest, request_id: str | None, now: float) -> HttpReply:
+    """200 with the space's health, or 304 when the caller's copy (If-None-Match) is still the one."""
+    document = health.to_json()
+    etag = etag_of(document)
+    checked_at = health.checked_at
+    headers = {**REVALIDATE, "etag": etag}
+    log: dict[str, Any] = {
+        "verdict": health.verdict,
+        "reasonCodes": list(health.codes),
+        "camsRequestIds": health.cams_request_ids(),
+        "stale": health.stale,
+    }
+    if etag in _tags(request.headers.get("if-none-match", "")):
+        return HttpReply(304, headers=headers, log=log)
+    body = {
+        "health": document,
+        "checkedAt": None if checked_at is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(checked_at)),
+        "stale": health.stale,
+        "requestId": request_id,
+    }
+    if checked_at is not None:
+        headers["age"] = str(max(0, math.floor(now - checked_at)))
     return HttpReply.json(200, body, log=log, headers=headers)
 
 

@@ -2,6 +2,8 @@
 
     GET /waba?custSpaceId=<id>   200 {"waba": {...}, "requestId": ..., "camsRequestId": ...}
     GET /waba/own                the WABA of the function's own account, for callers of every space (`*`)
+    GET /waba/health?custSpaceId=<id>
+                                 200 {"health": {"verdict", "reasons", ...}, "checkedAt", "stale", "requestId"}
     GET /healthz                 200 {"status": "ok"} without calling CAMS, without a token
     OPTIONS <route>              CORS preflight, without a token
 
@@ -14,11 +16,13 @@ from dataclasses import replace
 
 from shared.auth import Caller
 from shared.cache.runtime import RuntimeSlot
+from shared.errors import SpaceNotFound, TooManyRequests
+from shared.health import CHECKS, SpaceHealth, ThroughCache, assess, binding_failure
 from shared.http import HttpRequest
 from shared.invocation import Invocation
 from shared.logs import add_secrets
 from shared.lookup.access import CamsBudget, admit, out_of_scope
-from shared.lookup.answers import waba_reply
+from shared.lookup.answers import health_reply, waba_reply
 from shared.lookup.query import parse_lookup_query
 from shared.lookup.settings import CorsSettings, LookupSettings
 from shared.operations import QUERY_CHATAPP_BIND_WABA, SpaceArguments
@@ -28,6 +32,8 @@ from shared.settings import current_settings
 app = HttpApp(LookupSettings, allowed_origins=lambda: current_settings(CorsSettings).cors_allowed_origins)
 runtime = RuntimeSlot()
 """This instance's store, memory, gateway and keys, built by its first request (or the initializer)."""
+REFUSALS = (TooManyRequests,)
+"""Errors of the health route that are the caller's, answered as errors: any other is a verdict's reason."""
 
 
 @app.get("/waba")
@@ -70,6 +76,38 @@ def _lookup(
         raise negative.logged_with({**log, "stale": found.stale})
     reply = waba_reply(found, found.entry, request, invocation.request_id, invocation.clock.time())
     return replace(reply, log={**log, **reply.log})
+
+
+@app.get("/waba/health")
+def space_health(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+    """Whether the space's WABA can send; no WABA bound, or a space the account lacks, is a verdict here."""
+    instance = runtime.get(invocation)
+    caller = admit(request, invocation, instance)
+    query = parse_lookup_query(request.query, allow_isv_code=invocation.settings.allow_caller_isv_code, health=True)
+    settings = invocation.settings
+    add_secrets([query.isv_code])
+    space = query.cust_space_id
+    scope = {**caller.log_fields(), "custSpaceId": space}
+    now = invocation.clock.time()
+    if not caller.may_read(space):
+        reply = health_reply(NOT_FOUND, request, invocation.request_id, now)  # no CAMS call, no oracle
+        return replace(reply, log={**scope, "scope": "denied", **reply.log})
+    cams = instance.cams(invocation, settings.lookup_cams_share)
+    budget = CamsBudget(caller, invocation, instance)
+    arguments = SpaceArguments(space, query.isv_code or settings.isv_code())
+    health = assess(arguments, ThroughCache(cams, budget.before_call), checks=CHECKS)
+    failed = next((got.error for _, got in health.answers if isinstance(got.error, REFUSALS)), None)
+    if failed is not None:
+        raise failed.logged_with(scope)
+    log = {**scope, "attempts": health.attempts, "camsRequestIds": health.cams_request_ids()}
+    if health.codes == ("SpaceNotFound",):
+        health = NOT_FOUND  # as a space outside the token answers: no time, nothing stale
+    reply = health_reply(health, request, invocation.request_id, now)
+    return replace(reply, log={**reply.log, **log})
+
+
+NOT_FOUND = SpaceHealth("unhealthy", (binding_failure(SpaceNotFound()),))
+"""The health of a space the account does not have, and of one outside the caller's token: the same."""
 
 
 @app.get("/healthz")

@@ -46,13 +46,15 @@ class LookupQuery(BaseModel):
     cache_buster: str | None = Field(None, alias="_", max_length=CACHE_BUSTER_MAX, pattern=r"^[A-Za-z0-9_-]*$")
 
 
-def parse_lookup_query(query: Mapping[str, str], *, allow_isv_code: bool, own: bool = False) -> LookupQuery:
-    """Validate the query of `GET /waba` (or, with `own`, of `GET /waba/own`).
+def parse_lookup_query(
+    query: Mapping[str, str], *, allow_isv_code: bool, own: bool = False, health: bool = False
+) -> LookupQuery:
+    """Validate the query of `GET /waba` (with `own`, of `GET /waba/own`; with `health`, of `GET /waba/health`).
 
     A bad parameter raises InvalidParameter naming it, never echoing its value.
     """
     taken = ("isvCode", "_") if own else ("custSpaceId", "isvCode", "_")
-    route = "GET /waba/own" if own else "GET /waba"
+    route = "GET /waba/own" if own else "GET /waba/health" if health else "GET /waba"
     for name in query:
         if name not in taken:
             shown = name if _PRINTABLE_NAME.fullmatch(name) else None

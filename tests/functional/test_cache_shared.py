@@ -281,3 +281,29 @@ def test_with_redis_gone_a_throttling_answer_slows_the_instance(
     assert runtime is not None
     key = runtime.keys.rate_limit("QueryChatappBindWaba")
     assert runtime.store.limiter.time_to_slot(key, 7, 1250) > 2000, "0.8 calls a second, halved: 2.5 s apart"
+
+
+def test_each_operations_own_limit_holds_across_instances(cams: FakeCams, shared: str) -> None:
+    spaces = [f"health-{n:02d}" for n in range(40)]
+    for name in spaces:
+        cams.backend.bind_space(ACCOUNT, name, {"Id": f"7{name[-2:]}", "AccountReviewStatus": "APPROVED"})
+    cams.limit_rates()  # CAMS's own: 5 GetWhatsappHealthStatus a second, 10 of the others
+    cams.delay_new_connections(0.05)
+    start, out = SPAWN.Event(), SPAWN.Queue()
+    environ = instance_environ(
+        cams, shared, CACHE_TTL_SECONDS="0", HEALTH_CACHE_TTL_SECONDS="0", CACHE_MAX_STALE_SECONDS="0"
+    )
+    routes = [(processes.lookups, (environ, spaces[n::4], start, 3.0, out, "/waba/health")) for n in range(4)]
+    timer = (processes.timer_runs, ({**environ, "HEALTHCHECK_RATE_PER_SECOND": "10"}, spaces[:10], start, 3.0, out))
+
+    run_processes([*routes, timer], start, out, 60)
+
+    for action, limit in (
+        ("GetWhatsappHealthStatus", 5),
+        ("QueryChatappPhoneNumbers", 10),
+        ("QueryChatappBindWaba", 10),
+    ):
+        arrivals = [call.at for call in cams.calls(action)]
+        assert len(arrivals) >= limit + 3, f"the run made calls enough of {action} to test its limit"
+        assert most_in_one_second(arrivals) <= limit, action
+    assert not [call for call in cams.journal if call.code == "System.LimitControl"], "CAMS never had to refuse"

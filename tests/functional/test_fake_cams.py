@@ -28,11 +28,18 @@ def query(client: Client, space: str | None = "demo-approved", isv: str | None =
     return client.query_chatapp_bind_waba_with_options(request, RuntimeOptions()).body
 
 
-def signed_headers(cams: FakeCams, raw_query: str, *, nonce: str = "n-1", date: str | None = None) -> dict[str, str]:
+def signed_headers(
+    cams: FakeCams,
+    raw_query: str,
+    *,
+    nonce: str = "n-1",
+    date: str | None = None,
+    action: str = "QueryChatappBindWaba",
+) -> dict[str, str]:
     """Headers of a request signed by hand with the developer key, as the V3 document describes."""
     headers = {
         "host": cams.endpoint,
-        "x-acs-action": "QueryChatappBindWaba",
+        "x-acs-action": action,
         "x-acs-version": "2020-06-06",
         "x-acs-date": date or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "x-acs-signature-nonce": nonce,

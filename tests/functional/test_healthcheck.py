@@ -186,6 +186,7 @@ def test_calls_are_paced_by_arrival(
     healthcheck: Any, cams: FakeCams, env: Env, clock: FakeClock, paced_starts: list[float]
 ) -> None:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "5")
+    env.setenv("HEALTHCHECK_CHECKS", "binding")
     cams.fail_next(2, code="System.LimitControl")  # retries are paced too
     started = clock.monotonic()
 
@@ -206,6 +207,7 @@ def test_a_call_that_would_start_late_takes_a_new_slot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env.setenv("HEALTHCHECK_RATE_PER_SECOND", "5")
+    env.setenv("HEALTHCHECK_CHECKS", "binding")
     late = {"left": 1}
     sleep = clock.sleep
 
@@ -222,8 +224,9 @@ def test_a_call_that_would_start_late_takes_a_new_slot(
 
 @pytest.mark.slow
 def test_a_slow_cams_leaves_spaces_unchecked_and_the_run_ends_in_time(
-    healthcheck: Any, cams: FakeCams, capsys: pytest.CaptureFixture[str]
+    healthcheck: Any, cams: FakeCams, env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    env.setenv("HEALTHCHECK_CHECKS", "binding")
     cams.delay_next(10, seconds=1.0)
     started = time.monotonic()
 
@@ -313,8 +316,8 @@ def test_the_alert_in_dingtalk_format_is_signed(
     [(request, _)] = httpserver.log
     message = request.get_json()
     assert message["msgtype"] == "markdown"
-    assert "1 of 1 spaces need attention" in message["markdown"]["title"]
-    assert "**demo-rejected**: unhealthy" in message["markdown"]["text"]
+    assert "1 of 1 spaces alerted" in message["markdown"]["title"]
+    assert "**demo-rejected**: unhealthy (new), ReviewRejected: " in message["markdown"]["text"]
 
 
 def test_a_wrong_dingtalk_secret_is_a_failed_alert(

@@ -117,6 +117,14 @@ def test_make_serve_answers_a_demo_waba(served: str) -> None:
     assert headers["x-fc-request-id"] == body["requestId"]
 
 
+def test_make_serve_says_a_blocked_waba_cannot_send(served: str) -> None:
+    status, _, body = fetch(f"{served}/waba/health?custSpaceId=demo-blocked", headers=auth(demo_token("demo-blocked")))
+
+    assert status == 200
+    assert body["health"]["verdict"] == "unhealthy"
+    assert [reason["code"] for reason in body["health"]["reasons"]] == ["MessagingBlocked"]
+
+
 def test_make_serve_answers_bad_input_with_the_documented_error(served: str) -> None:
     status, _, body = fetch(f"{served}/waba?custSpaceId=%3Cscript%3E", headers=auth(demo_token("*")))
 
@@ -271,6 +279,7 @@ def test_make_check_deploy_accepts_a_set_of_an_rs256_and_an_es256_key() -> None:
     [
         ("lookup.json", 200),
         ("lookup-own-waba.json", 200),
+        ("lookup-health.json", 200),
         ("lookup-bad-input.json", 400),
         ("lookup-no-token.json", 401),
         ("preflight.json", 204),
@@ -294,6 +303,7 @@ def test_invoke_runs_each_event_file(event_file: str, status: int) -> None:
         ("timer.json", 0, "counts"),
         ("timer-no-payload.json", 0, "counts"),
         ("timer-alarming.json", 1, "HealthcheckFailed"),
+        ("timer-every-verdict.json", 1, "HealthcheckFailed"),
         ("timer-malformed.json", 1, "InvalidHealthcheck"),
     ],
 )

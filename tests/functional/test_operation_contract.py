@@ -14,7 +14,14 @@ from darabonba.runtime import RuntimeOptions
 from local.cams import FakeCams
 from shared.cams import CamsGateway
 from shared.credentials import StaticCredentials
-from shared.operations import QUERY_CHATAPP_BIND_WABA, Operation, SpaceArguments
+from shared.operations import (
+    GET_WHATSAPP_HEALTH_STATUS,
+    QUERY_CHATAPP_BIND_WABA,
+    QUERY_CHATAPP_PHONE_NUMBERS,
+    Operation,
+    SpaceArguments,
+    WabaHealthArguments,
+)
 from shared.retry import Deadline
 from shared.settings import FunctionSettings, load_settings
 from tests.helpers import ROLE
@@ -52,6 +59,20 @@ CASES: list[tuple[Operation[Any, Any], SpaceArguments, str, Any]] = [
         SpaceArguments(None),
         "query_chatapp_bind_waba_with_options",
         cams_models.QueryChatappBindWabaRequest(),
+    ),
+    (
+        GET_WHATSAPP_HEALTH_STATUS,
+        WabaHealthArguments("demo-blocked", isv_code="an-isv-code-never-sent", waba_id="200000000000105"),
+        "get_whatsapp_health_status_with_options",
+        cams_models.GetWhatsappHealthStatusRequest(
+            cust_space_id="demo-blocked", node_type="waba", waba_id="200000000000105"
+        ),
+    ),
+    (
+        QUERY_CHATAPP_PHONE_NUMBERS,
+        SpaceArguments("demo-isv", isv_code="demo-isv-code-0001"),
+        "query_chatapp_phone_numbers_with_options",
+        cams_models.QueryChatappPhoneNumbersRequest(cust_space_id="demo-isv", isv_code="demo-isv-code-0001"),
     ),
 ]
 

@@ -110,12 +110,12 @@ def test_s_deploy_checks_the_deploying_shell_first() -> None:
     assert document["actions"] == {"pre-deploy": [{"run": "make --no-print-directory check-deploy", "path": "./"}]}
 
 
-def test_the_policy_allows_the_one_action() -> None:
-    policy = json.loads((ROOT / "policies" / "cams-query-bind-waba.json").read_text())
+def test_the_policy_allows_the_read_actions_and_nothing_else() -> None:
+    policy = json.loads((ROOT / "policies" / "cams-read.json").read_text())
 
     [statement] = policy["Statement"]
     assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
         "Allow",
-        ["cams:QueryChatappBindWaba"],
+        ["cams:QueryChatappBindWaba", "cams:QueryChatappPhoneNumbers"],
         "*",
-    )
+    ), "GetWhatsappHealthStatus documents no RAM action: nothing to grant"
