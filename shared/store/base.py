@@ -51,8 +51,8 @@ class RedisOptions:
     connect_timeout_ms, command_timeout_ms: each bound one step of one operation.
     skip_ms: how long Redis is skipped after a failure.
     warn_interval_s: at most one `cache.unavailable` warning per this many seconds.
-    fallback_divisor: while Redis is skipped, the limiter starts at limit // fallback_divisor
-        (at least 1) per window in this instance alone (see `shared.store.fallback`).
+    fallback_divisor: while Redis is skipped, the limiter starts at a fallback_divisor-th of the
+        limit's rate in this instance alone (see `shared.store.fallback`).
     max_connections: the connection pool's bound (one is used while calls are sequential).
     memory_max_entries: the bound of each in-memory fallback.
     """
@@ -61,7 +61,7 @@ class RedisOptions:
     command_timeout_ms: int = 50
     skip_ms: int = 5_000
     warn_interval_s: float = 60.0
-    fallback_divisor: int = 5
+    fallback_divisor: int = 10
     max_connections: int = 4
     memory_max_entries: int = 1024
 

@@ -6,10 +6,10 @@ unavailable (see `shared.store.redis_link`):
 - cache: values are also written to the instance's memory, which answers while Redis cannot; a
   Redis restart loses nothing but cache entries.
 - locks: per-instance locks, so single-flight then holds per instance only.
-- limiter: a per-instance rate (`shared.store.fallback`): `limit // fallback_divisor` (at least
-  1) per window to start with, spaced out, halved on every throttling answer from CAMS, recovering
-  over a minute. N instances may together go past the account's limit until CAMS's answers slow
-  them; the cache prefers its stale answers to new calls meanwhile (`shared.cache.facade`).
+- limiter: a per-instance rate (`shared.store.fallback`): a tenth of the limit's rate to start
+  with, spaced out, halved on every throttling answer from CAMS, recovering over a minute. N
+  instances may together go past the account's limit until CAMS's answers slow them; the cache
+  prefers its stale answers to new calls meanwhile (`shared.cache.facade`).
 - token buckets: per-instance buckets with the same rate and burst.
 
 Example (no server needed to build one; it connects on first use):
@@ -107,7 +107,7 @@ class RedisLimiter:
         try:
             granted, wait, _ = self._run(key, limit, window_ms, max_wait, take=True)
         except Unavailable:
-            return self._memory.reserve(key, 1, self._fallback.interval_ms(key, limit, window_ms), max_wait_ms)
+            return self._fallback_reserve(key, limit, window_ms, max_wait_ms)
         return Reservation(bool(granted), wait / 1000, shared=True)
 
     def time_to_slot(self, key: str, limit: int, window_ms: int) -> float:
@@ -115,7 +115,8 @@ class RedisLimiter:
         try:
             _, wait, _ = self._run(key, limit, window_ms, 0, take=False)
         except Unavailable:
-            return self._memory.time_to_slot(key, 1, self._fallback.interval_ms(key, limit, window_ms))
+            interval = self._fallback.interval_ms(key, limit, window_ms)
+            return max(self._fallback.entry_delay_ms(key, interval), self._memory.time_to_slot(key, 1, interval))
         return float(wait) / 1000
 
     def reserve_at(self, key: str, limit: int, window_ms: int, max_wait_ms: float) -> tuple[Reservation, int] | None:
@@ -136,6 +137,15 @@ class RedisLimiter:
 
     def throttled(self, key: str, limit: int, window_ms: int) -> None:
         self._fallback.throttled(key, limit, window_ms)
+
+    def _fallback_reserve(self, key: str, limit: int, window_ms: int, max_wait_ms: float) -> Reservation:
+        """This instance's own slot, one per interval, the first of an episode at a random phase."""
+        interval = self._fallback.interval_ms(key, limit, window_ms)
+        delay = self._fallback.entry_delay_ms(key, interval)
+        if delay > max_wait_ms:
+            return Reservation(False, delay, shared=False)
+        taken = self._memory.reserve(key, 1, interval, max_wait_ms - delay)
+        return Reservation(taken.granted, taken.wait_ms + delay, shared=False)
 
 
 class RedisBuckets:

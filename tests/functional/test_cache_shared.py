@@ -165,20 +165,21 @@ def own_redis(env: Env) -> Iterator[RedisServer]:
 def test_redis_down_at_start_costs_nothing_but_a_warning(
     lookup: Any, cams: FakeCams, env: Env, own_redis: RedisServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env.setenv("CAMS_QUOTA_WAIT_MS", "2000")  # the instance's own share of the limit is one call per window
+    env.setenv("CAMS_QUOTA_WAIT_MS", "5000")  # the instance's own rate: 0.56 calls a second, at a random phase
     own_redis.stop()
     started = time.monotonic()
 
     answers = [get(lookup, "/waba", f"custSpaceId={space}") for space in ("demo-approved", "demo-pending") * 3]
 
     assert [a.status for a in answers] == [200] * 6
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
     assert len(cams.calls()) == 2, "this instance's memory still caches"
     warnings = [line for line in log_lines(capsys.readouterr().out) if line.get("event") == "cache.unavailable"]
     assert len(warnings) == 1
 
 
-def test_redis_killed_mid_run_and_back(lookup: Any, cams: FakeCams, own_redis: RedisServer) -> None:
+def test_redis_killed_mid_run_and_back(lookup: Any, cams: FakeCams, env: Env, own_redis: RedisServer) -> None:
+    env.setenv("CAMS_QUOTA_WAIT_MS", "5000")  # the instance's own rate is a tenth of the limit's, at a random phase
     assert get(lookup, "/waba", "custSpaceId=demo-approved").status == 200
     own_redis.stop(crash=True)
     down = [get(lookup, "/waba", "custSpaceId=demo-pending").status for _ in range(3)]
@@ -195,7 +196,7 @@ def test_a_slow_redis_costs_its_timeout_not_the_request(lookup: Any, cams: FakeC
 
     answer = get(lookup, "/waba", "custSpaceId=demo-approved")
 
-    assert answer.status == 200
+    assert answer.status in (200, 429), "an answer, or a quick 429 when the instance's own slot is too far"
     assert time.monotonic() - started < 1.0
     busy.join()
 
@@ -270,17 +271,20 @@ def test_with_redis_gone_a_stale_answer_is_served_rather_than_a_new_call(
 
 
 def test_with_redis_gone_a_throttling_answer_slows_the_instance(
-    lookup: Any, cams: FakeCams, own_redis: RedisServer, clock: FakeClock
+    lookup: Any, cams: FakeCams, env: Env, own_redis: RedisServer, clock: FakeClock
 ) -> None:
+    env.setenv("CAMS_QUOTA_WAIT_MS", "5000")
     own_redis.stop()
     cams.fail_next(1, code="Throttling.User")
 
     get(lookup, "/waba", "custSpaceId=demo-approved")
+    clock.advance(10)  # past every slot of this episode
 
     runtime = lookup_runtime.current
     assert runtime is not None
     key = runtime.keys.rate_limit("QueryChatappBindWaba")
-    assert runtime.store.limiter.time_to_slot(key, 7, 1250) > 2000, "0.8 calls a second, halved: 2.5 s apart"
+    assert runtime.store.limiter.reserve(key, 7, 1250, 5000).granted
+    assert runtime.store.limiter.time_to_slot(key, 7, 1250) > 2400, "0.56 calls a second, halved, 10 s into recovery"
 
 
 def test_each_operations_own_limit_holds_across_instances(cams: FakeCams, shared: str) -> None:

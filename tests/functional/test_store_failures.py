@@ -63,11 +63,12 @@ def test_redis_down_at_start_degrades_to_memory(emitted: EmittedLines, space: Ke
     store = open_store(f"redis://127.0.0.1:{free_port()}/0", SYSTEM_CLOCK, OPTIONS)
     durations = [duration for _ in range(10) for duration in exercise(store, space)]
     assert max(durations) < BOUND_S
-    limiter = [store.limiter.reserve(space.rate_limit("fallback"), 10, 1250, 0) for _ in range(2)]
+    limiter = [store.limiter.reserve(space.rate_limit("fallback"), 10, 1250, max_wait) for max_wait in (1250, 0)]
     assert [(r.granted, r.shared) for r in limiter] == [(True, False), (False, False)], (
-        "the per-instance fallback allows 10 // 5 per window, spaced out"
+        "the per-instance fallback allows a tenth of the rate, spaced out"
     )
-    assert 500 < limiter[1].wait_ms <= 625
+    assert limiter[0].wait_ms <= 1250, "the first slot of an episode at a random phase of the interval"
+    assert 0 < limiter[1].wait_ms <= 1250
     assert warnings_in(emitted) == 1
     store.close()
 
@@ -80,17 +81,21 @@ def test_without_redis_each_throttling_answer_halves_the_instances_rate_and_it_r
     def next_slot_ms() -> float:
         return store.limiter.time_to_slot(key, 10, 1250)
 
-    assert store.limiter.reserve(key, 10, 1250, 0).granted
+    assert store.limiter.reserve(key, 10, 1250, 1250).granted
+    clock.advance(1.25)  # past the random phase of the episode's first call
+    assert store.limiter.reserve(key, 10, 1250, 1250).granted
     spacing = [next_slot_ms()]
     for _ in range(2):
         store.limiter.throttled(key, 10, 1250)
         spacing.append(next_slot_ms())
-    clock.advance(60)
-    assert store.limiter.reserve(key, 10, 1250, 0).granted
+    clock.advance(60)  # a new episode: a new phase, then the recovered rate
+    assert store.limiter.reserve(key, 10, 1250, 1250).granted
+    clock.advance(1.25)
+    assert store.limiter.reserve(key, 10, 1250, 1250).granted
     spacing.append(next_slot_ms())
     store.close()
 
-    assert spacing == pytest.approx([625, 1250, 2500, 625], abs=1), "halved twice, then back within a minute"
+    assert spacing == pytest.approx([1250, 2500, 5000, 1250], abs=1), "halved twice, then back within a minute"
 
 
 def test_the_breaker_skips_redis_then_tries_again_and_warns_once_a_minute(emitted: EmittedLines) -> None:
