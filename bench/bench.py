@@ -42,6 +42,8 @@ NO_CACHE = {
     "LOOKUP_CAMS_SHARE": "1000",
     "CALLER_RATE_PER_SECOND": "1000",
     "CALLER_BURST": "1000",
+    "CALLER_CAMS_SHARE": "100",
+    "HEALTH_CACHE_TTL_SECONDS": "0",
     # The caller's token is verified, as deployed, against the demo key.
     **demo_environ(),
     "BENCH_JWT": demo_token(["*"], sub="bench"),

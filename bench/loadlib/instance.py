@@ -1,14 +1,16 @@
 """One emulated FC instance: a process that runs one invocation at a time, pulled from a shared queue.
 
-The parent starts it with the "spawn" context (`run` is the target); it reports `Ready` once its
-function is imported and initialized, then an `Answer` per `Job`, until it gets None or its parent
-is gone. Its stdout (the function's log lines) goes to /dev/null: only the answers matter here.
+The parent starts it as a new process (`run` is the target); it reports `Ready` once its function is
+imported and initialized, then an `Answer` per `Job`, until it gets None or its parent is gone. The
+function's log lines stay in memory, never on the terminal: an answer carries where its request line
+says it came from.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import io
 import json
 import os
 import queue
@@ -36,6 +38,15 @@ class InstanceSpec:
     environ: dict[str, str]
     unset: tuple[str, ...]
     credentials: dict[str, str]
+    token: str = ""
+    """The caller's token for every lookup (signing is the caller's work, not the instance's); empty: the
+    instance signs one of the demo key."""
+    warm: bool = True
+    """Whether the instance answers one GET /healthz before it is ready. Without it, only the initializer
+    runs first, as on FC, and the first lookup pays what a first invocation costs."""
+    start_delay_s: float = 0.0
+    """Seconds the instance sleeps before it loads its function: a cold start's imports, paid in time
+    without taking a core, for instances forked with the function's modules already imported."""
 
 
 class Job(NamedTuple):
@@ -50,6 +61,8 @@ class Job(NamedTuple):
 @dataclass(frozen=True)
 class Ready:
     instance: int
+    at: float = 0.0
+    """When the function was imported and initialized (wall clock)."""
 
 
 @dataclass(frozen=True)
@@ -64,14 +77,19 @@ class Answer:
     has_cached_at: bool
     cams_request_id: str | None
     etag: str | None
+    cache: str | None = None
+    """The request line's "cache" field: memory, shared, cams, stale or waited (None: no such field)."""
 
 
 def run(number: int, spec: InstanceSpec, jobs: Queue[Job | None], answers: Queue[Ready | Answer]) -> None:
     """The instance's life: prepare the function, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's, which stops every instance
     _silence_stdout()
+    log = _tap_stdout()
+    time.sleep(spec.start_delay_s)
     invoke = _invoker(spec)
-    answers.put(Ready(number))
+    token = spec.token or _token()
+    answers.put(Ready(number, time.time()))
     parent = os.getppid()
     while os.getppid() == parent:
         try:
@@ -80,22 +98,25 @@ def run(number: int, spec: InstanceSpec, jobs: Queue[Job | None], answers: Queue
             continue
         if job is None:
             return
-        answers.put(answer(number, job, invoke))
+        answers.put(answer(number, job, invoke, token, log))
 
 
-def answer(number: int, job: Job, invoke: Invoke) -> Answer:
+def answer(number: int, job: Job, invoke: Invoke, token: str, log: io.StringIO) -> Answer:
     from local.emulator import http_event
 
-    headers = {"Authorization": f"Bearer {_token()}"}
+    headers = {"Authorization": f"Bearer {token}"}
     if job.if_none_match:
         headers["If-None-Match"] = job.if_none_match
     event = http_event("GET", "/waba", f"custSpaceId={job.space}", headers)
+    log.seek(0)
+    log.truncate()
     started = time.time()
     try:
         response = invoke(event)
     except Exception:  # what FC answers for an unhandled error: 502, UnhandledInvocationError
         response = {"statusCode": 502}
     completed = time.time()
+    line = _request_line(log.getvalue())
     body = _json_body(response)
     stale, cams_request_id = body.get("stale"), body.get("camsRequestId")
     return Answer(
@@ -108,6 +129,7 @@ def answer(number: int, job: Job, invoke: Invoke) -> Answer:
         has_cached_at="cachedAt" in body,
         cams_request_id=cams_request_id if isinstance(cams_request_id, str) else None,
         etag=_header(response, "etag"),
+        cache=_text_or_none(line.get("cache")),
     )
 
 
@@ -120,7 +142,10 @@ def _invoker(spec: InstanceSpec) -> Invoke:
     credentials = Credentials(**spec.credentials)
     if spec.handler == "lookup":
         emulator = Emulator("lookup", environ=spec.environ, credentials=credentials)
-        emulator.invoke(http_event("GET", "/healthz"))  # runs the initializer, without calling CAMS
+        if spec.warm:
+            emulator.invoke(http_event("GET", "/healthz"))  # runs the initializer, without calling CAMS
+        else:
+            emulator.start()
         return emulator.invoke
     os.environ.update(spec.environ)
     handler = importlib.import_module("naive_load_handler").handler
@@ -136,6 +161,33 @@ def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
+
+
+def _tap_stdout() -> io.StringIO:
+    """The function writes its log lines to sys.stdout: keep them here, in memory, one invocation's at a time."""
+    log = io.StringIO()
+    sys.stdout = log
+    return log
+
+
+def _request_line(text: str) -> dict[str, Any]:
+    """The invocation's "request" log line (the last one, should there be more), as an object."""
+    for line in reversed(text.splitlines()):
+        if '"event": "request"' in line:
+            return _json_object(line)
+    return {}
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _json_body(response: dict[str, Any]) -> dict[str, Any]:

@@ -91,10 +91,18 @@ class Offered:
 
 
 def offer(
-    pool: InstancePool, arrivals: list[Arrival], length_s: float, drain_s: float, revalidate: float, seed: int
+    pool: InstancePool,
+    arrivals: list[Arrival],
+    length_s: float,
+    drain_s: float,
+    revalidate: float,
+    seed: int,
+    started_at: float | None = None,
 ) -> Offered:
-    """Offer `arrivals` on schedule and collect the answers, waiting at most `drain_s` after the schedule."""
-    offered = Offered(time.time() + START_DELAY_S)
+    """Offer `arrivals` on schedule and collect the answers, waiting at most `drain_s` after the schedule.
+
+    The schedule starts at `started_at` (wall clock), by default a moment from now."""
+    offered = Offered(started_at if started_at is not None else time.time() + START_DELAY_S)
     etags: dict[str, str] = {}
     stop = threading.Event()
     dispatcher = threading.Thread(

@@ -1,12 +1,14 @@
-"""The offered load: arrivals on a fixed schedule, in phases, over spaces of Zipf-like popularity."""
+"""The offered load: arrivals on a fixed schedule, in phases, over spaces of Zipf-like or even popularity."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Literal
 
 ZIPF_EXPONENT = 1.1
+Popularity = Literal["zipf", "uniform"]
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,12 @@ class Arrival:
     phase: int
 
 
-def build_schedule(phases: list[Phase], spaces: list[str], seed: int) -> list[Arrival]:
-    """Evenly spaced arrivals at each phase's rate, each for a space drawn with weight 1/rank^1.1."""
+def build_schedule(phases: list[Phase], spaces: list[str], seed: int, popularity: Popularity = "zipf") -> list[Arrival]:
+    """Evenly spaced arrivals at each phase's rate, each for a space drawn with weight 1/rank^1.1 ("zipf")
+    or with the same weight for every space ("uniform")."""
     chooser = random.Random(seed)
-    cumulative = list(accumulate(1 / rank**ZIPF_EXPONENT for rank in range(1, len(spaces) + 1)))
+    exponent = ZIPF_EXPONENT if popularity == "zipf" else 0.0
+    cumulative = list(accumulate(1 / rank**exponent for rank in range(1, len(spaces) + 1)))
     arrivals: list[Arrival] = []
     start = 0.0
     for number, phase in enumerate(phases):
