@@ -9,7 +9,9 @@ Every line carries the fields bound by `log_context` (the FC request id, and lat
 RequestId). Secrets registered there, and any field whose name looks like a credential, are
 replaced by `***` in the finished line, whatever path they took into it. This package's lines are
 written to stdout directly rather than through `logging`, whose records cost more than the whole
-line here; the records of the SDK and urllib3 reach the same lines through a handler.
+line here; the records of every library (the SDK, its credentials chain, urllib3, redis, whatever
+name their loggers have) reach the same lines through one handler, which replaces the plain-text
+handlers some of them attach to stderr themselves.
 """
 
 from __future__ import annotations
@@ -75,8 +77,27 @@ def _is_sensitive(name: str) -> bool:
 
 _level = logging.INFO
 _installed_level: int | None = None
-LIBRARY_LOGGERS = ("alibabacloud_credentials", "alibabacloud_tea_openapi", "darabonba", "urllib3", "shared")
-"""Loggers of the SDK and of the libraries it and this package use, routed into the JSON stream."""
+_routed_loggers = -1
+"""How many loggers the process had when they were last routed: a new one is routed too."""
+KNOWN_LOGGERS = (
+    "alibabacloud_credentials",
+    "alibabacloud_tea_openapi",
+    "darabonba",
+    "urllib3",
+    "shared",
+    "credentials",
+    "darabonba-core",
+    "alibabacloud-tea",
+    "aiohttp",
+    "apscheduler",
+    "redis",
+    "asyncio",
+)
+"""The loggers of the SDK and its libraries, made and routed before they exist: a child made later
+(`urllib3.connectionpool`) reaches the stream through them."""
+NOT_THE_FUNCTIONS = ("werkzeug", "pytest_httpserver")
+"""Loggers of the local fake CAMS's HTTP server, which the tests and `make serve` run in the
+function's process: their lines are the fake's, not the function's, and are left as they are."""
 
 
 class JsonLogHandler(logging.Handler):
@@ -103,21 +124,36 @@ _handler = JsonLogHandler()
 def set_level(level: str) -> None:
     """The level of this package's lines and of every library logger routed into them.
 
-    Called by every invocation with its settings; only a change touches the loggers, since
-    `Logger.setLevel` clears the cache of every logger in the process.
+    Called by every invocation with its settings; only a change of level, or a logger created since
+    the last call, touches the loggers, since `Logger.setLevel` clears the cache of every logger in
+    the process.
     """
-    global _level, _installed_level
+    global _level, _installed_level, _routed_loggers
     _level = logging.getLevelName(level)
-    if _level == _installed_level:
+    loggers = logging.Logger.manager.loggerDict
+    if _level == _installed_level and len(loggers) == _routed_loggers:
         return
-    _installed_level = _level
-    for name in LIBRARY_LOGGERS:
-        logger = logging.getLogger(name)
-        if _handler not in logger.handlers:
-            logger.addHandler(_handler)
-        # The runtime's own root handler would print the same record again, in another format.
-        logger.propagate = False
-        logger.setLevel(_level)
+    for name in KNOWN_LOGGERS:
+        logging.getLogger(name)
+    _installed_level, _routed_loggers = _level, len(loggers)
+    for name, logger in list(loggers.items()):
+        if isinstance(logger, logging.Logger) and name.partition(".")[0] not in NOT_THE_FUNCTIONS:
+            _route(logger)
+
+
+def _route(logger: logging.Logger) -> None:
+    """Send a logger's records to the JSON stream alone, at this package's level.
+
+    The SDK's `credentials` and `darabonba-core` loggers bring a plain-text handler of their own on
+    stderr; the runtime's root handler would print a record again, in another format.
+    """
+    for handler in list(logger.handlers):
+        if handler is not _handler and type(handler) is logging.StreamHandler:
+            logger.removeHandler(handler)
+    if _handler not in logger.handlers:
+        logger.addHandler(_handler)
+    logger.propagate = False
+    logger.setLevel(_level)
 
 
 @contextmanager

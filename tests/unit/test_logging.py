@@ -54,3 +54,32 @@ def test_a_library_records_extra_fields_reach_its_line(emitted: EmittedLines) ->
     logging.getLogger("urllib3").warning("pool.full", extra={"error": "Full", "size": 10})
     (line,) = emitted("library")
     assert (line["logger"], line["message"], line["error"], line["size"]) == ("urllib3", "pool.full", "Full", 10)
+
+
+def test_a_logger_of_any_name_with_its_own_stderr_handler_joins_the_stream(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    own = logging.getLogger("credentials-like-" + str(id(capsys)))  # as alibabacloud_credentials does
+    own.addHandler(logging.StreamHandler())
+    own.setLevel(logging.INFO)
+    set_level("INFO")  # the next invocation routes the loggers created since the last
+
+    own.warning("no credentials in the chain")
+
+    captured = capsys.readouterr()
+    assert captured.err == "", "nothing in plain text on stderr"
+    [line] = log_lines(captured.out)
+    assert (line["logger"], line["message"]) == (own.name, "no credentials in the chain")
+
+
+def test_the_sdks_own_loggers_write_json_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    import alibabacloud_credentials.provider.ecs_ram_role  # noqa: F401  (its logger, and its handler)
+    import darabonba.core  # noqa: F401
+
+    set_level("INFO")
+    logging.getLogger("credentials").warning("refresh failed")
+    logging.getLogger("darabonba-core").warning("retrying")
+
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert [line["logger"] for line in log_lines(captured.out)] == ["credentials", "darabonba-core"]
