@@ -5,6 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 9000
+# make demo's port: make serve allows the origins http://localhost:3000 and http://127.0.0.1:3000
+# (for another port, give make serve CORS_ALLOWED_ORIGINS=http://127.0.0.1:<port>).
+DEMO_PORT ?= 3000
 FUNCTION ?= lookup
 EVENT ?= events/lookup.json
 # FC's runtime: s.yaml deploys python$(PYTHON_VERSION) and make build builds for it. Both read
@@ -20,12 +23,13 @@ RUNTIME_VERSIONS := 3.10 3.12
 TARGET_PYTHON ?=
 SOURCES := functions shared local
 
-.PHONY: help serve test test-fast lint typecheck pytest invoke check-deploy build lock lock-check pythons bench bench-load clean
+.PHONY: help serve demo test test-fast lint typecheck pytest invoke check-deploy build lock lock-check pythons bench bench-load clean
 
 help:
 	@echo "make serve    the lookup function on http://127.0.0.1:$(PORT), on the built-in fake CAMS"
 	@echo "make serve REDIS=1   the same, with a real redis-server as the shared store (Tair in production)"
 	@echo "make serve TRIGGER_AUTH_TYPE=jwt   the same, behind FC's own JWT check, as s deploy sets the trigger up with it"
+	@echo "make demo     the frontend example (examples/frontend) on http://127.0.0.1:$(DEMO_PORT); run make serve beside it, in another shell"
 	@echo "make test     ruff, mypy --strict, and pytest with coverage"
 	@echo "make test-fast  the tests that start no process or server of their own, in seconds"
 	@echo "make invoke   FUNCTION=lookup EVENT=events/lookup.json: one invocation with an event file"
@@ -45,6 +49,11 @@ $(STAMP): pyproject.toml
 
 serve: $(STAMP)
 	$(BIN)/python -m local serve --port $(PORT) $(if $(REDIS),--redis)
+
+# A static page, no build step: http.server on loopback, an origin make serve allows.
+demo: $(STAMP)
+	@echo "the frontend example: http://127.0.0.1:$(DEMO_PORT)/?api=http://127.0.0.1:$(PORT) (the function: make serve PORT=$(PORT))"
+	$(BIN)/python -m http.server $(DEMO_PORT) --bind 127.0.0.1 --directory examples/frontend
 
 test: lint typecheck pytest
 

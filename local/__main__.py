@@ -4,6 +4,7 @@
                           [--trigger-auth anonymous|jwt] [--fc-preflight pass|block]
     python -m local invoke <function> --event-file events/<x>.json [--real-cams] [--redis]
     python -m local token --spaces demo-approved [--sub alice] [--ttl 3600]
+    python -m local openapi [--output docs/openapi.json] [--check]
     python -m local build [--python-version 3.10] [function ...]
     python -m local check-deploy
 
@@ -33,7 +34,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from local import build, check_deploy, tokens
+from local import build, check_deploy, openapi, tokens
 from local.cams import FakeCams
 from local.emulator import Credentials, Emulator, serve
 from local.fc_trigger import PREFLIGHT_BEHAVIOURS, TRIGGER_AUTH_TYPES, trigger_auth
@@ -90,11 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         return tokens.main(argv[1:])
     if argv[:1] == ["check-deploy"]:
         return check_deploy.main(argv[1:])
+    if argv[:1] == ["openapi"]:
+        return openapi.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="build each function's code package (see python -m local build -h)")
     commands.add_parser("token", help="print a DEMO token for make serve (see python -m local token -h)")
     commands.add_parser("check-deploy", help="say what the deploying shell's environment lacks for s deploy")
+    commands.add_parser("openapi", help="print the lookup function's OpenAPI document (see python -m local openapi -h)")
     serve_cmd = commands.add_parser("serve", help="serve a function's HTTP trigger on 127.0.0.1")
     serve_cmd.add_argument("--function", default="lookup")
     serve_cmd.add_argument("--host", default="127.0.0.1")

@@ -21,7 +21,7 @@ what it refuses). This module reads that configuration from `s.yaml`, resolving 
 
 Whether FC lets a CORS preflight (OPTIONS, which never carries a token) through its check is not
 documented: `preflight="pass"` lets it through to the function, `preflight="block"` checks it like
-any other request, and so refuses it. See the README, "Security".
+any other request, and so refuses it. See docs/security.md.
 """
 
 from __future__ import annotations

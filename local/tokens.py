@@ -7,6 +7,8 @@ deployment ever does (s.yaml takes its keys from the deploying shell, and `local
     >>> token = demo_token(["demo-approved"], sub="alice", now=1_790_000_000)
     >>> token.count(".")
     2
+    >>> refused_spaces(["demo-approved", "*", "<script>", "x" * 65])
+    ['<script>', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx']
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from shared.auth.tokens import MAX_SPACES, spaces_of
+from shared.errors import Unauthorized
+
 HERE = Path(__file__).resolve().parent
 DEMO_PRIVATE_KEY = HERE / "demo_jwt_private_key.pem"
 DEMO_JWKS = HERE / "demo_jwks.json"
 DEMO_ISSUER = "https://issuer.demo.invalid"
 DEMO_AUDIENCE = "waba-lookup-demo"
 DEFAULT_TTL_S = 3600
+SPACE_RULE = "1 to 64 characters from A-Z, a-z, 0-9, '_' and '-', or '*' for every space"
 
 
 @lru_cache(maxsize=1)
@@ -115,5 +121,32 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help="seconds until it expires (default: 3600)")
     args = parser.parse_args(argv)
     spaces = [space for item in args.spaces for space in item.split(",") if space]
+    problem = spaces_problem(spaces)
+    if problem is not None:
+        parser.error(problem)  # exits 2, as for any other bad argument
     print(demo_token(spaces, sub=args.sub, ttl_s=args.ttl))
     return 0
+
+
+def spaces_problem(spaces: Sequence[str]) -> str | None:
+    """Why the function would refuse a token naming `spaces` (every request a 401), or None."""
+    if not spaces:
+        return "--spaces names no space"
+    if len(spaces) > MAX_SPACES:
+        return f"--spaces names {len(spaces)} spaces; a token may name at most {MAX_SPACES}"
+    refused = refused_spaces(spaces)
+    if refused:
+        shown = ", ".join(repr(space) for space in refused[:5]) + (", ..." if len(refused) > 5 else "")
+        return f"the function refuses the space id(s) {shown}: each must be {SPACE_RULE}"
+    return None
+
+
+def refused_spaces(spaces: Sequence[str]) -> list[str]:
+    """The ids the function's own check of the spaces claim refuses (`shared.auth.tokens.spaces_of`)."""
+    refused = []
+    for space in spaces:
+        try:
+            spaces_of([space])
+        except Unauthorized:
+            refused.append(space)
+    return refused

@@ -278,7 +278,7 @@ def _entity_reasons(entity: HealthEntity, waba_id: str) -> list[Reason]:
         Reason(
             _code_of(state),
             kind,
-            f"The {what}: {error.error_description or error.error_code or 'no reason given'}.",
+            f"The {what}: {(error.error_description or error.error_code or 'no reason given').rstrip('.')}.",
             named,
             error.possible_solution,
         )

@@ -5,9 +5,10 @@
     GET /waba/health?custSpaceId=<id>
                                  200 {"health": {"verdict", "reasons", ...}, "checkedAt", "stale", "requestId"}
     GET /healthz                 200 {"status": "ok"} without calling CAMS, without a token
+    GET /openapi.json            this API's OpenAPI document, without calling CAMS, without a token
     OPTIONS <route>              CORS preflight, without a token
 
-Every failure is a JSON error from the table in `shared/errors.py` (and the README).
+Every failure is a JSON error from the table in `shared/errors.py` (and the README's error table).
 """
 
 from __future__ import annotations
@@ -113,6 +114,14 @@ NOT_FOUND = SpaceHealth("unhealthy", (binding_failure(SpaceNotFound()),))
 @app.get("/healthz")
 def healthz(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
     return HttpReply.json(200, {"status": "ok", "requestId": invocation.request_id})
+
+
+@app.get("/openapi.json")
+def openapi_document(request: HttpRequest, invocation: Invocation[LookupSettings]) -> HttpReply:
+    # Imported here, on the first request for it: the document's models stay off the cold path.
+    from shared.lookup.openapi import document_reply
+
+    return document_reply()
 
 
 def initialize(context: object) -> None:

@@ -29,7 +29,7 @@ class LookupSettings(FunctionSettings, CorsSettings, AuthSettings):
     allow_caller_isv_code: bool = Field(False, alias="ALLOW_CALLER_ISV_CODE")
     # Of the account's calls to CAMS per window, the most this function takes: the timer keeps the rest.
     lookup_cams_share: int = Field(7, alias="LOOKUP_CAMS_SHARE", ge=1, le=1000)
-    # Of the function's share of each operation's limit, the percent one caller may spend (README, "Security").
+    # Of the function's share of each operation's limit, the percent one caller may spend (docs/operations.md).
     caller_cams_share: int = Field(20, alias="CALLER_CAMS_SHARE", ge=1, le=100)
 
     @model_validator(mode="after")

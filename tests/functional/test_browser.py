@@ -18,6 +18,7 @@ Where it is missing these tests skip, saying so; with CI=true they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -92,8 +93,9 @@ def origins() -> Iterator[tuple[str, str]]:
         server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+@contextlib.contextmanager
+def chromium(profile: Path) -> Iterator[Any]:
+    """Debian's headless Chromium, driven by Playwright: skipped where it is missing, failed so in CI."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(HOW_TO_RUN)
@@ -102,13 +104,16 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         yield context
         context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 TRIGGERS: dict[str, tuple[dict[str, str], Preflight]] = {

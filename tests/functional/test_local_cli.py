@@ -324,3 +324,53 @@ def test_make_serve_with_redis_answers_from_a_real_store() -> None:
     assert (first[0], second[0]) == (200, 200)
     assert second[2]["cachedAt"] == first[2]["cachedAt"]
     assert "store: redis-server at redis://127.0.0.1:" in stderr[0]
+
+
+def test_token_refuses_a_space_id_the_function_refuses() -> None:
+    command = [sys.executable, "-m", "local", "token", "--spaces", "demo-approved", "demo approved"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "the function refuses the space id(s) 'demo approved'" in done.stderr
+
+
+def test_openapi_prints_the_committed_document() -> None:
+    command = [sys.executable, "-m", "local", "openapi"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+
+    assert done.stdout == (ROOT / "docs" / "openapi.json").read_text(encoding="utf-8")
+
+
+def test_make_demo_serves_the_frontend_example() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "demo", f"DEMO_PORT={port}"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        page = wait_for_page(f"http://127.0.0.1:{port}/", process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/app.js", timeout=10) as script:
+            kind, source = script.headers["content-type"], script.read().decode()
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.communicate(timeout=20)
+
+    assert '<script type="module" src="./app.js">' in page
+    assert "javascript" in kind, "a module script must be served as JavaScript"
+    assert "export class LookupClient" in source
+
+
+def wait_for_page(url: str, process: subprocess.Popen[bytes]) -> str:
+    give_up = time.monotonic() + 60
+    while time.monotonic() < give_up:
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return str(response.read().decode())
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answered at {url}")

@@ -33,7 +33,7 @@ def test_s_yaml_configures_fcs_check_as_documented(demo: dict[str, str]) -> None
     assert trigger.auth_type == "jwt"
     assert [(x.position, x.name, x.prefix) for x in trigger.lookups] == [("header", "Authorization", "Bearer ")]
     assert [(x.claim, x.name, x.position) for x in trigger.pass_by] == [("sub", "x-waba-jwt-sub", "header")]
-    assert trigger.whitelist == ("/healthz",)
+    assert trigger.whitelist == ("/healthz", "/openapi.json")
     assert list(trigger.keys) == [demo_kid()]
 
 

@@ -63,14 +63,3 @@ def test_error_codes_are_unique_and_statuses_documented() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     for error in ERROR_TABLE:
         assert f"| {error.status} | `{error.code}` |" in readme, f"{error.code} is missing from the README"
-
-
-def test_every_setting_is_in_the_readmes_tables() -> None:
-    from shared.healthcheck.settings import HealthcheckSettings
-    from shared.lookup.settings import LookupSettings
-    from shared.settings import env_names
-
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    for model in (LookupSettings, HealthcheckSettings):
-        for name in env_names(model):
-            assert f"| `{name}` |" in readme, f"{name} is missing from the README"
