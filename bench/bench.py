@@ -5,8 +5,11 @@
 (a) import time of the handler module / import time of the bare SDK client: medians of fresh
     interpreters, run in turn; with, for the record, what pydantic-settings and pydantic itself cost;
 (c) cold start, import plus the first call, each in a fresh interpreter;
-(b) warm latency of a handler invocation / a raw SDK call, p50 and p99.
-The fake CAMS runs in a process of its own, as CAMS is another machine. Targets: (a) <= 1.15, (b) <= 1.10.
+(b) warm latency of a handler invocation / a raw SDK call, p50 and p99, in interleaved pairs: an
+    uncached answer (every invocation reaches CAMS, as every raw call does), then a cached one
+    (the answer from the instance's memory, after the first).
+The fake CAMS runs in a process of its own, as CAMS is another machine. Targets: (a) <= 1.15;
+(b) at p50, an uncached answer <= 1.10 of a raw call (issue 16), a cached one <= 0.15.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,8 +52,17 @@ NO_CACHE = {
     **demo_environ(),
     "BENCH_JWT": demo_token(["*"], sub="bench"),
 }
+CACHED = {
+    **NO_CACHE,
+    "CACHE_TTL_SECONDS": "300",
+    "CACHE_NEGATIVE_TTL_SECONDS": "60",
+    "CACHE_MAX_STALE_SECONDS": "86400",
+}
+"""The same, with the cache as deployed: every answer after the first comes from the instance's memory."""
 CALLS = int(os.environ.get("BENCH_CALLS", "2000"))
 WARMUP = 200
+WARM_TARGETS = {"uncached": 1.10, "cached": 0.15}
+"""A handler's answer against a raw SDK call, at p50."""
 
 TIMED = "import sys, time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t, file=sys.__stdout__)"
 IMPORTS = {
@@ -121,16 +134,28 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def warm_latency(endpoint: str, role: dict[str, str]) -> tuple[list[float], list[float]]:
+def warm_latency(endpoint: str, role: dict[str, str]) -> dict[str, tuple[list[float], list[float]]]:
+    """Raw calls and handler invocations in interleaved pairs: uncached answers, then cached ones."""
+    from local.emulator import load_function
+    from shared.settings import forget_settings
+
+    handler = load_function("lookup").handler
+    latencies = {}
+    for kind, environ in (("uncached", NO_CACHE), ("cached", CACHED)):
+        os.environ |= {"CAMS_ENDPOINT": endpoint, "CAMS_PROTOCOL": "http", **NO_CLOUD, **environ}
+        forget_settings()  # as a new instance: settings read again, store and client built anew
+        latencies[kind] = interleaved(handler, endpoint, role)
+    return latencies
+
+
+def interleaved(handler: Callable[..., Any], endpoint: str, role: dict[str, str]) -> tuple[list[float], list[float]]:
     from alibabacloud_cams20200606 import models
     from alibabacloud_cams20200606.client import Client
     from alibabacloud_tea_openapi.utils_models import Config
     from darabonba.runtime import RuntimeOptions
 
-    from local.emulator import Credentials, fc_context, http_event, load_function
+    from local.emulator import Credentials, fc_context, http_event
 
-    os.environ |= {"CAMS_ENDPOINT": endpoint, "CAMS_PROTOCOL": "http", **NO_CLOUD, **NO_CACHE}
-    handler = load_function("lookup").handler
     auth = {"Authorization": f"Bearer {os.environ['BENCH_JWT']}"}
     event = json.dumps(http_event("GET", "/waba", "custSpaceId=demo-approved", auth)).encode()
     context = fc_context(
@@ -160,8 +185,8 @@ def warm_latency(endpoint: str, role: dict[str, str]) -> tuple[list[float], list
     # The handler's log lines go to a buffer: writing them counts, a terminal's speed does not.
     with contextlib.redirect_stdout(io.StringIO()) as sink:
         for i in range(WARMUP + CALLS):
-            pairs = [(raw_call, raw), (handler_call, wrapped)]
-            for run, times in pairs if i % 2 else reversed(pairs):
+            order = [(raw_call, raw), (handler_call, wrapped)]
+            for run, times in order if i % 2 else reversed(order):
                 elapsed = timed(run)
                 if i >= WARMUP:
                     times.append(elapsed)
@@ -176,32 +201,48 @@ def timed(run: Callable[[], None]) -> float:
     return time.perf_counter() - started
 
 
+Line = tuple[str, str, str, str]
+
+
+def target(ratio: float, limit: float) -> str:
+    return f"<= {limit:.2f} {'met' if ratio <= limit else 'NOT MET'}"
+
+
+def warm_rows(kind: str, raw: list[float], wrapped: list[float]) -> list[Line]:
+    rows: list[Line] = []
+    for name, share in (("p50", 0.50), ("p99", 0.99)):
+        base, ours = percentile(raw, share), percentile(wrapped, share)
+        verdict = target(ours / base, WARM_TARGETS[kind]) if name == "p50" else "(for the record)"
+        rows.append((f"(b) warm {name}, raw SDK call", f"{base * 1000:.3f} ms", "", ""))
+        rows.append((f"(b) warm {name}, {kind} answer", f"{ours * 1000:.3f} ms", f"{ours / base:.3f}", verdict))
+    return rows
+
+
 def main() -> None:
     imports = medians(IMPORTS)
     with fake_cams() as (endpoint, role):
         cold = medians(FIRST_CALL, {"CAMS_ENDPOINT": endpoint, "CAMS_PROTOCOL": "http", **role})
-        raw, wrapped = warm_latency(endpoint, role)
+        warm = warm_latency(endpoint, role)
     bare = imports["bare SDK client"]
-    rows = [("(a) import, bare SDK client", f"{bare * 1000:.1f} ms", "", "")]
+    rows: list[Line] = [("(a) import, bare SDK client", f"{bare * 1000:.1f} ms", "", "")]
     for name in list(IMPORTS)[1:]:
-        target = "<= 1.15" if name == "lookup handler" else "(for the record)"
-        rows.append((f"(a) import, {name}", f"{imports[name] * 1000:.1f} ms", f"{imports[name] / bare:.3f}", target))
+        ratio = imports[name] / bare
+        verdict = target(ratio, 1.15) if name == "lookup handler" else "(for the record)"
+        rows.append((f"(a) import, {name}", f"{imports[name] * 1000:.1f} ms", f"{ratio:.3f}", verdict))
     base = cold["bare SDK client"]
     rows.append(("(c) cold start, SDK import + first call", f"{base * 1000:.1f} ms", "", ""))
     ratio = cold["lookup handler"] / base
     rows.append(
         ("(c) cold start, handler import + first call", f"{cold['lookup handler'] * 1000:.1f} ms", f"{ratio:.3f}", "")
     )
-    for name, share in (("p50", 0.50), ("p99", 0.99)):
-        base, ours = percentile(raw, share), percentile(wrapped, share)
-        rows.append((f"(b) warm {name}, raw SDK call", f"{base * 1000:.3f} ms", "", ""))
-        rows.append((f"(b) warm {name}, handler invocation", f"{ours * 1000:.3f} ms", f"{ours / base:.3f}", "<= 1.10"))
+    for kind, (raw, wrapped) in warm.items():
+        rows += warm_rows(kind, raw, wrapped)
     width = max(len(row[0]) for row in rows)
     print(f"{'measure':<{width}}  {'value':>11}  {'ratio':>6}  target")
-    for name, value, ratio_text, target in rows:
-        print(f"{name:<{width}}  {value:>11}  {ratio_text:>6}  {target}")
+    for name, value, ratio_text, verdict in rows:
+        print(f"{name:<{width}}  {value:>11}  {ratio_text:>6}  {verdict}")
     python = sys.version.split()[0]
-    print(f"\n{IMPORT_RUNS} fresh interpreters each; {CALLS} warm calls after {WARMUP}; Python {python}")
+    print(f"\n{IMPORT_RUNS} fresh interpreters each; {CALLS} warm pairs of each kind after {WARMUP}; Python {python}")
 
 
 if __name__ == "__main__":

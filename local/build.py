@@ -19,13 +19,28 @@ PATH, else through pyenv, else given with `--python` or `TARGET_PYTHON`:
   every module it imports on every cold start, and the timestamps that unzipping changes do not
   invalidate hash-based bytecode. The sources stay beside it, for tracebacks.
 
+A function's package ships nothing the import system can never load (`slim`): the distributions
+no module imports (`NEVER_IMPORTED`: pycparser, which only builds cffi modules; alibabacloud-tea-util,
+which the OpenAPI SDK requires and never imports) and the `cffi` package (cryptography's Rust
+bindings load cffi's `_cffi_backend` extension alone, which stays), the modules whose
+unconditional imports name a package that is neither shipped nor standard (`unsatisfiable`), type
+stubs, C and Cython sources, a `.py` shadowed by the extension module of the same name, the
+libraries' own test suites, pip's install records, and the debug information and local symbols of
+shared libraries (`strip --strip-unneeded`, when `strip` is on PATH: what the dynamic loader and
+Python read stays). A function's package also leaves out the other functions' `shared/<function>/`.
+
 The installed dependencies are cached in `<out>/.deps/`, keyed by the lock, the interpreter and
 this file. A package holds no `local/`, no tests, no development dependencies.
+
+`locks/sdk-python<version>.txt` pins the bare CAMS SDK (`locks/sdk.in`) that the benchmark packages
+to compare against, constrained to the function lock's versions of every package both hold: the
+functions call CAMS through the SDK's OpenAPI client and never import the generated CAMS client.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import os
 import re
@@ -34,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +65,23 @@ UV_PLATFORM = "x86_64-manylinux_2_17"
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
 PROJECT = "waba-binding-fc"
+SDK_REQUIREMENTS = LOCKS / "sdk.in"
+NEVER_IMPORTED = {
+    "pycparser": "cffi's C parser, which builds cffi modules: none is built at run time",
+    "alibabacloud-tea-util": "alibabacloud-tea-openapi requires it, and no module imports it",
+}
+"""Distributions of the lock that a function's package leaves out, and why none of its modules can be imported."""
+NEVER_IMPORTED_PACKAGES = {
+    "cffi": "cryptography's Rust bindings load cffi's `_cffi_backend` extension, which stays; nothing imports "
+    "the `cffi` package, which builds and loads cffi modules from Python",
+}
+"""Top-level packages of a distribution that stays, left out for the same reason."""
+UNLOADABLE = ("*.pyi", "py.typed", "*.c", "*.h", "*.pyx", "*.pxd", "*.pxi")
+"""Type stubs and the sources of compiled modules: read by type checkers and compilers, never imported."""
+PIP_RECORDS = ("RECORD", "INSTALLER", "REQUESTED")
+"""What pip writes of an installation for itself (to uninstall it): no library reads it."""
+TEST_SUITES = ("tests",)
+"""A library's own test suite: run by its developers, imported by none of its modules."""
 
 
 class BuildError(Exception):
@@ -72,6 +104,11 @@ class Interpreter:
 
 def lock_path(version: str) -> Path:
     return LOCKS / f"python{version}.txt"
+
+
+def sdk_lock_path(version: str) -> Path:
+    """The bare CAMS SDK's lock, which the benchmark's reference packages are built from."""
+    return LOCKS / f"sdk-python{version}.txt"
 
 
 def check_version(version: str) -> str:
@@ -217,14 +254,18 @@ def compile_bytecode(python: Interpreter, package: Path, paths: Iterable[Path]) 
     )  # fmt: skip
 
 
-def install_dependencies(python: Interpreter, lock: Path, dest: Path, only: Iterable[str] | None = None) -> None:
-    """The lock's packages (or those `only` needs) in `dest`, as manylinux x86_64 wheels, hashes checked."""
+def install_dependencies(
+    python: Interpreter, lock: Path, dest: Path, only: Iterable[str] | None = None, leave_out: Iterable[str] = ()
+) -> None:
+    """The lock's packages (or those `only` needs) but `leave_out`, in `dest`: manylinux wheels, hashes checked."""
+    left_out = {normalize(name) for name in leave_out}
     with tempfile.TemporaryDirectory() as scratch:
         requirements = lock
-        if only is not None:
+        if only is not None or left_out:
             blocks = read_lock(lock)
+            wanted = needed_by(blocks, only) if only is not None else set(blocks)
             requirements = Path(scratch) / "requirements.txt"
-            requirements.write_text("".join(blocks[name][1] for name in sorted(needed_by(blocks, only))))
+            requirements.write_text("".join(blocks[name][1] for name in sorted(wanted - left_out)))
         _run(
             [
                 *_pip(python), "install", "--quiet", "--disable-pip-version-check",
@@ -238,16 +279,84 @@ def install_dependencies(python: Interpreter, lock: Path, dest: Path, only: Iter
     shutil.rmtree(dest / "bin", ignore_errors=True)  # console scripts: never run on FC
 
 
-def dependencies(python: Interpreter, cache: Path, *, only: Iterable[str] | None = None, bytecode: bool = True) -> Path:
-    """A directory holding the installed dependencies, built once per lock, interpreter and build recipe."""
-    lock = lock_path(python.version)
+def standard_library(python: Interpreter) -> frozenset[str]:
+    """The top-level modules of the target's standard library (and those built into it)."""
+    script = "import sys; print(*sorted(set(sys.stdlib_module_names) | set(sys.builtin_module_names)))"
+    done = subprocess.run([str(python.executable), "-I", "-c", script], capture_output=True, text=True, check=True)
+    return frozenset(done.stdout.split())
+
+
+def unsatisfiable(root: Path, standard: frozenset[str]) -> list[Path]:
+    """The modules under `root` whose own unconditional imports name a package neither shipped nor standard.
+
+    Importing one raises ImportError whatever the caller (the mypy plugin of pydantic, aiohttp's
+    gunicorn worker, urllib3's pyOpenSSL and HTTP/2 support), so no code path of the package imports
+    it. Only the statements of a module's body count: an import guarded by `try` or `if` may fail.
+    """
+    shipped = {path.name.split(".")[0] for path in root.iterdir()}
+    found = []
+    for source in root.rglob("*.py"):
+        try:
+            body = ast.parse(source.read_bytes()).body
+        except (SyntaxError, ValueError):
+            continue
+        for statement in body:
+            if isinstance(statement, ast.Import):
+                names = [alias.name for alias in statement.names]
+            elif isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
+                names = [statement.module]
+            else:
+                continue
+            if any(name.split(".")[0] not in shipped | standard for name in names):
+                found.append(source)
+                break
+    return found
+
+
+def slim(root: Path, python: Interpreter) -> None:
+    """Remove from installed dependencies what the import system can never load (see the module's doc)."""
+    for name in NEVER_IMPORTED_PACKAGES:
+        shutil.rmtree(root / name, ignore_errors=True)
+    for module in unsatisfiable(root, standard_library(python)):
+        module.unlink()
+    for directory in [d for d in root.glob("*/**/") if d.name in TEST_SUITES and (d / "__init__.py").is_file()]:
+        shutil.rmtree(directory, ignore_errors=True)
+    for pattern in UNLOADABLE:
+        for path in root.rglob(pattern):
+            path.unlink()
+    for name in PIP_RECORDS:
+        for path in root.glob(f"*.dist-info/{name}"):
+            path.unlink()
+    extensions = list(root.rglob("*.so"))
+    for extension in extensions:  # the import system tries extension modules before sources
+        shadowed = extension.with_name(extension.name.split(".")[0] + ".py")
+        if shadowed.is_file():
+            shadowed.unlink()
+    stripper = shutil.which("strip")
+    if stripper and extensions:
+        _run([stripper, "--strip-unneeded", *(str(path) for path in extensions)], "strip")
+
+
+def dependencies(
+    python: Interpreter,
+    cache: Path,
+    *,
+    lock: Path | None = None,
+    only: Iterable[str] | None = None,
+    bytecode: bool = True,
+    slimmed: bool = False,
+) -> Path:
+    """A directory holding the installed dependencies, built once per lock, interpreter and build recipe.
+
+    `lock` defaults to the function lock of the interpreter's version; `slimmed` leaves out
+    `NEVER_IMPORTED` and what `slim` removes, as a function's package does.
+    """
+    lock = lock or lock_path(python.version)
     if not lock.is_file():
         raise BuildError(f"{lock.relative_to(ROOT)} is missing: make lock")
     roots = sorted(normalize(r) for r in only) if only is not None else None
-    key = hashlib.sha256(
-        "\n".join([lock.read_text(), python.full_version, str(python.executable), repr(roots), repr(bytecode)]).encode()
-        + Path(__file__).read_bytes()
-    ).hexdigest()[:16]
+    recipe = [lock.read_text(), python.full_version, str(python.executable), repr(roots), repr(bytecode), repr(slimmed)]
+    key = hashlib.sha256("\n".join(recipe).encode() + Path(__file__).read_bytes()).hexdigest()[:16]
     deps = cache / f"python{python.version}-{key}"
     if deps.is_dir():
         return deps
@@ -255,7 +364,9 @@ def dependencies(python: Interpreter, cache: Path, *, only: Iterable[str] | None
     staging = Path(tempfile.mkdtemp(prefix=deps.name + ".", dir=cache))
     staging.chmod(0o755)  # mkdtemp's 0700 would be the package's own mode: FC's runtime user must read it
     try:
-        install_dependencies(python, lock, staging, roots)
+        install_dependencies(python, lock, staging, roots, leave_out=NEVER_IMPORTED if slimmed else ())
+        if slimmed:
+            slim(staging, python)
         if bytecode:
             compile_bytecode(python, staging, [staging])
         staging.rename(deps)
@@ -270,14 +381,17 @@ def package(
     python: Interpreter,
     cache: Path,
     *,
+    lock: Path | None = None,
     only: Iterable[str] | None = None,
     bytecode: bool = True,
+    slimmed: bool = False,
 ) -> Path:
     """Write a code package in `target`: `files` (name in the package: source file or folder) and the dependencies."""
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(dependencies(python, cache, only=only, bytecode=bytecode), target)
+    shutil.copytree(dependencies(python, cache, lock=lock, only=only, bytecode=bytecode, slimmed=slimmed), target)
     for name, source in files.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=SKIP)
         else:
@@ -288,17 +402,25 @@ def package(
 
 
 def function_files(function: str) -> dict[str, Path]:
-    """What a function's package holds of this repository: its folder's files at the root, and `shared/`."""
+    """What a function's package holds of this repository: its folder's files at the root, and `shared/`
+    but the other functions' own subpackages (`shared/<function>/`), which no module of it imports."""
     folder = ROOT / "functions" / function
     if not (folder / "index.py").is_file():
         raise BuildError(f"no function {function!r}: functions/{function}/index.py is missing")
     own = {p.name: p for p in sorted(folder.iterdir()) if p.name != "__pycache__" and p.suffix not in (".pyc", ".pyo")}
-    return {**own, "shared": ROOT / "shared"}
+    others = set(functions()) - {function}
+    shared = {
+        f"shared/{p.name}": p
+        for p in sorted((ROOT / "shared").iterdir())
+        if p.name not in others and p.name != "__pycache__" and p.suffix not in (".pyc", ".pyo")
+    }
+    return {**own, **shared}
 
 
 def build(function: str, out: Path, python: Interpreter, *, bytecode: bool = True, cache: Path | None = None) -> Path:
     """Build `function`'s package in `out/<function>`, replacing what was there."""
-    return package(out / function, function_files(function), python, cache or out / ".deps", bytecode=bytecode)
+    files = function_files(function)
+    return package(out / function, files, python, cache or out / ".deps", bytecode=bytecode, slimmed=True)
 
 
 def functions() -> list[str]:
@@ -329,20 +451,26 @@ def uv() -> list[str]:
     return [sys.executable, "-m", "uv"]
 
 
-def compile_lock(version: str, output: Path) -> None:
-    """Resolve pyproject.toml's dependencies for Python `version` on FC's platform, binary wheels only, with hashes.
+def compile_lock(version: str, output: Path, source: str = "pyproject.toml", constraints: Path | None = None) -> None:
+    """Resolve `source`'s requirements for Python `version` on FC's platform, binary wheels only, with hashes.
 
-    An `output` that exists already gives its pins as preferences: only what pyproject.toml changed moves.
+    An `output` that exists already gives its pins as preferences: only what `source` changed moves.
     """
     _run(
         [
-            *uv(), "pip", "compile", "--quiet", "pyproject.toml",
+            *uv(), "pip", "compile", "--quiet", source,
+            *(["--constraints", str(constraints)] if constraints else []),
             "--python-version", version, "--python-platform", UV_PLATFORM, "--only-binary", ":all:",
             "--generate-hashes", "--custom-compile-command", "make lock",
             "-o", str(output),
         ],
-        f"uv pip compile for python{version}",
+        f"uv pip compile of {source} for python{version}",
     )  # fmt: skip
+
+
+def compile_sdk_lock(version: str, output: Path, function_lock: Path) -> None:
+    """The bare SDK's lock, held to the function lock's version of every package both need."""
+    compile_lock(version, output, str(SDK_REQUIREMENTS.relative_to(ROOT)), function_lock.relative_to(ROOT))
 
 
 def lock(versions: Iterable[str]) -> None:
@@ -352,34 +480,46 @@ def lock(versions: Iterable[str]) -> None:
     try:
         for version in versions:
             compile_lock(check_version(version), lock_path(version).relative_to(ROOT))
-            print(f"{lock_path(version).relative_to(ROOT)}: {len(pins(lock_path(version)))} packages")
+            compile_sdk_lock(version, sdk_lock_path(version).relative_to(ROOT), lock_path(version))
+            for path in (lock_path(version), sdk_lock_path(version)):
+                print(f"{path.relative_to(ROOT)}: {len(pins(path))} packages")
     finally:
         os.chdir(cwd)
 
 
 def stale_lock(version: str) -> str | None:
-    """What differs when the lock is resolved again from pyproject.toml, keeping its pins; None when nothing does."""
-    current = lock_path(version)
+    """What differs when the locks are resolved again (from pyproject.toml and locks/sdk.in), keeping
+    their pins; None when nothing does."""
+
+    def function_lock(fresh: Path) -> None:
+        compile_lock(version, fresh)
+
+    def sdk_lock(fresh: Path) -> None:
+        compile_sdk_lock(version, fresh, lock_path(version))
+
+    problems = [_staleness(lock_path(version), function_lock), _staleness(sdk_lock_path(version), sdk_lock)]
+    return "\n".join(problem for problem in problems if problem) or None
+
+
+def _staleness(current: Path, resolve: Callable[[Path], None]) -> str | None:
     if not current.is_file():
-        return f"{current.relative_to(ROOT)} is missing"
+        return f"{current.relative_to(ROOT)} is missing: make lock"
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / current.name
         shutil.copyfile(current, fresh)
         cwd = Path.cwd()
         os.chdir(ROOT)
         try:
-            compile_lock(version, fresh)
+            resolve(fresh)
         finally:
             os.chdir(cwd)
         before, after = pins(current), pins(fresh)
-    if before == after:
-        return None
     changes = sorted(
         f"{name} {before.get(name, '-')} -> {after.get(name, '-')}"
         for name in before.keys() | after.keys()
         if before.get(name) != after.get(name)
     )
-    return f"{current.relative_to(ROOT)} is stale against pyproject.toml ({', '.join(changes)}): make lock"
+    return f"{current.relative_to(ROOT)} is stale ({', '.join(changes)}): make lock" if changes else None
 
 
 def main(argv: list[str]) -> int:

@@ -9,6 +9,12 @@ Example (against the local fake CAMS; see `local/cams`):
 Both error styles of CAMS come out as the same typed `ServiceError`, in the outcome rather than
 raised: an HTTP 4xx/5xx that the SDK raises, and an HTTP 200 whose `Code` is not "OK" (which the SDK
 never raises). Retries, error classification and transport errors are the same for every operation.
+
+The client is the SDK's OpenAPI client, which the generated CAMS client subclasses: every
+operation sends its own `Params` through its `call_api`, as each generated method does, so the
+generated client and its 577 model modules are never imported (a contract test compares what both
+send). The endpoint is always the settings' own, so the generated client's endpoint rules, which
+apply only when a config names none, have nothing to add.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol
 
-from alibabacloud_cams20200606.client import Client as SdkClient
 from alibabacloud_credentials.client import Client as DefaultCredentialChain
 from alibabacloud_credentials.exceptions import CredentialException
+from alibabacloud_tea_openapi.client import Client as SdkClient
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
 from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest
 from darabonba.exceptions import RetryError, UnretryableException

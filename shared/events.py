@@ -31,16 +31,21 @@ def decode_event(event: object, what: str) -> dict[str, Any]:
             event = bytes(event).decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedEvent("The event is not UTF-8.") from None
+    shallow = False
     if isinstance(event, str):
         try:
-            event = json.loads(event) if event.strip() else {}
+            document = json.loads(event) if event.strip() else {}
         except ValueError:
             raise MalformedEvent("The event is not JSON.") from None
         except RecursionError:
             raise MalformedEvent(f"The event nests deeper than {MAX_DEPTH} levels.") from None
+        shallow = event.count("{") + event.count("[") <= MAX_DEPTH
+        event = document
     if not isinstance(event, dict):
         raise MalformedEvent(f"The event is not {what}.")
-    if depth_of(event) > MAX_DEPTH:
+    # Each level opens with a bracket of the text: with no more brackets than levels allowed, in
+    # strings or not, no walk can find a deeper one.
+    if not shallow and depth_of(event) > MAX_DEPTH:
         raise MalformedEvent(f"The event nests deeper than {MAX_DEPTH} levels.")
     return event
 

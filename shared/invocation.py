@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from typing import Generic
@@ -28,7 +28,7 @@ from shared.credentials import StaticCredentials, resolve_credentials
 from shared.errors import ConfigurationError, ServiceError
 from shared.logs import add_secrets, log_context, log_event, set_level
 from shared.retry import Deadline, RetryLogger
-from shared.settings import S, current_settings
+from shared.settings import FunctionSettings, S, current_settings
 
 DEFAULT_TIMEOUT_S = 10.0
 """Assumed when the context does not say how long the function may run."""
@@ -53,7 +53,9 @@ class Invocation(Generic[S]):
     def settings(self) -> S:
         """This instance's settings; raises ConfigurationError while one is invalid."""
         settings = current_settings(self._settings_model)
-        add_secrets(settings.secrets())
+        secrets = _secrets_of(settings)
+        if secrets:
+            add_secrets(secrets)
         set_level(settings.log_level)
         return settings
 
@@ -68,14 +70,28 @@ class Invocation(Generic[S]):
 
 
 @contextmanager
-def begin(context: object, settings_model: type[S], clock: Clock = SYSTEM_CLOCK) -> Iterator[Invocation[S]]:
-    """The invocation of `context`, inside a log scope that carries its request id."""
+def begin(
+    context: object, settings_model: type[S], clock: Clock = SYSTEM_CLOCK, secrets: Iterable[str | None] = ()
+) -> Iterator[Invocation[S]]:
+    """The invocation of `context`, inside a log scope that carries its request id and scrubs
+    its credentials, its settings' secrets and `secrets` (the caller's)."""
     invocation = Invocation(context, settings_model, clock)
-    secrets = invocation.credentials.secrets() if invocation.credentials else ()
-    with log_context(secrets, requestId=invocation.request_id):
+    credentials = invocation.credentials.secrets() if invocation.credentials else ()
+    with log_context([*credentials, *secrets], requestId=invocation.request_id):
         with suppress(ConfigurationError):
             invocation.settings  # noqa: B018 - validated now, so that its secrets are scrubbed from the first line
         yield invocation
+
+
+_last_secrets: tuple[FunctionSettings | None, tuple[str, ...]] = (None, ())
+
+
+def _secrets_of(settings: FunctionSettings) -> tuple[str, ...]:
+    """The secrets of this instance's settings, found once: the same settings come with every invocation."""
+    global _last_secrets
+    if _last_secrets[0] is not settings:
+        _last_secrets = (settings, tuple(settings.secrets()))
+    return _last_secrets[1]
 
 
 def request_id_of(context: object) -> str | None:

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
@@ -44,6 +45,12 @@ class WabaBinding(BaseModel):
     marketing_message_lite_status: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The binding as answered (camelCase): a copy of the document the model builds once."""
+        return dict(self.json_document)
+
+    @cached_property
+    def json_document(self) -> dict[str, Any]:
+        """The answer's document, built once: a cached binding is answered again and again."""
         known = self.model_dump(by_alias=True, exclude=set(self.model_extra or {}))
         extra = {_lower_first(key): value for key, value in (self.model_extra or {}).items()}
         return {**extra, **known}
@@ -54,11 +61,15 @@ def _lower_first(name: str) -> str:
 
 
 class _CamsModel(BaseModel):
-    """A part of a CAMS answer: PascalCase in, camelCase out, unknown fields kept."""
+    """A part of a CAMS answer: PascalCase in, camelCase out, unknown fields kept.
+
+    A space's health reads these; a lookup does not: each validator is built when first used.
+    """
 
     model_config = ConfigDict(
         extra="allow",
         frozen=True,
+        defer_build=True,
         coerce_numbers_to_str=True,
         alias_generator=AliasGenerator(validation_alias=to_pascal, serialization_alias=to_camel),
     )

@@ -36,7 +36,7 @@ from shared.errors import (
 )
 from shared.http import HttpRequest, allowed_origin, cors_headers, parse_http_event, preflight_headers
 from shared.invocation import Invocation, begin
-from shared.logs import add_secrets, log_event
+from shared.logs import log_event
 from shared.settings import S
 
 JSON_HEADERS = {
@@ -116,18 +116,24 @@ class HttpApp(Generic[S]):
 
     def resolve(self, event: object, context: object) -> dict[str, Any]:
         """The FC3 HTTP response to `event`: never a traceback, never an exception."""
-        with begin(context, self.settings_model, self.clock) as invocation:
-            request, reply = self._reply(event, invocation)
+        # Read before the invocation's log scope opens, so that the scope starts with the caller's
+        # credentials among its secrets; what reading raises is answered and logged inside it.
+        parsed = _parsed(event)
+        secrets = _credentials_in(parsed) if isinstance(parsed, HttpRequest) else ()
+        with begin(context, self.settings_model, self.clock, secrets) as invocation:
+            request, reply = self._reply(parsed, invocation)
             extra = self._cors(request) if request is not None else {}
             self._log(request, reply, invocation)
             return reply.render(invocation.request_id, extra)
 
-    def _reply(self, event: object, invocation: Invocation[S]) -> tuple[HttpRequest | None, HttpReply]:
-        request: HttpRequest | None = None
+    def _reply(
+        self, parsed: HttpRequest | Exception, invocation: Invocation[S]
+    ) -> tuple[HttpRequest | None, HttpReply]:
+        request = parsed if isinstance(parsed, HttpRequest) else None
         try:
-            request = parse_http_event(event)
-            add_secrets(_credentials_in(request))
-            return request, self._dispatch(request, invocation)
+            if not isinstance(parsed, HttpRequest):
+                raise parsed
+            return parsed, self._dispatch(parsed, invocation)
         except ServiceError as error:
             return request, HttpReply.failed(error)
         except Exception as unexpected:
@@ -168,6 +174,13 @@ class HttpApp(Generic[S]):
         fields.update(reply.log_fields(), status=reply.status, latencyMs=invocation.elapsed_ms())
         level = logging.ERROR if reply.status >= 500 else logging.WARNING if reply.status == 429 else logging.INFO
         log_event("request", level, **fields)
+
+
+def _parsed(event: object) -> HttpRequest | Exception:
+    try:
+        return parse_http_event(event)
+    except Exception as failed:
+        return failed
 
 
 def _credentials_in(request: HttpRequest) -> list[str]:

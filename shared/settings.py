@@ -32,9 +32,11 @@ class FunctionSettings(BaseModel):
     """What every function reads from its environment; each field's alias is the variable's name.
 
     Each function extends it with its own settings, so that it reads only the variables it needs.
+    Its validator is built when first used (`defer_build`), as is each subclass's: a function
+    validates its own settings only, and building this class's too would cost its cold start.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     cams_endpoint: str = Field("cams.ap-southeast-1.aliyuncs.com", alias="CAMS_ENDPOINT", pattern=HOST_PORT)
     cams_protocol: Literal["https", "http"] = Field("https", alias="CAMS_PROTOCOL")

@@ -22,9 +22,12 @@ CLAIM_NAME = r"^[A-Za-z0-9_.:/-]{1,128}$"
 
 
 class AuthSettings(BaseModel):
-    """Who may call the HTTP function and how often: each field's alias is its variable."""
+    """Who may call the HTTP function and how often: each field's alias is its variable.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Validated as part of the function's own settings: its validator is built when first used alone.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     auth_mode: Literal["jwt", "none"] = Field("jwt", alias="AUTH_MODE")
     # The same keys as the trigger's authConfig.jwks: s.yaml builds both from the deploying shell.

@@ -26,6 +26,8 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,7 +82,11 @@ def authenticate(authorization: str | None, source_ip: str | None, settings: Aut
         _warn_unauthenticated(settings)
         return Caller(None, frozenset(), every_space=True, key=f"ip:{source_ip or 'unknown'}")
     assert settings.auth_jwks is not None  # the settings refuse jwt mode without it
-    return verify_token(bearer_token(authorization), settings, now)
+    verified = _recent.get(settings, authorization)
+    if verified is None:
+        verified = _verified(bearer_token(authorization), settings)
+        _recent.keep(settings, authorization, verified)
+    return _caller_at(verified, now)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -100,23 +106,87 @@ def bearer_token(authorization: str | None) -> str:
 
 def verify_token(token: str, settings: AuthSettings, now: float) -> Caller:
     """The caller a token names, once every check holds; Unauthorized (invalid_token) otherwise."""
-    claims = _verified_claims(token, settings)
-    _check_times(claims, now)
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB:
+    return _caller_at(_verified(token, settings), now)
+
+
+def _caller_at(verified: _Verified, now: float) -> Caller:
+    _check_times(verified.claims, now)
+    if verified.caller is None:
         raise Unauthorized.invalid("claims")
-    spaces, every_space = spaces_of(claims.get(settings.auth_spaces_claim))
-    return Caller(sub, spaces, every_space, key=f"sub:{sub}")
+    return verified.caller
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature, issuer and audience hold: its claims, and the caller they name
+    (None when its `sub` or its spaces are malformed, which is refused after its times)."""
+
+    claims: Mapping[str, Any]
+    caller: Caller | None
+
+
+class _RecentTokens:
+    """The Authorization headers whose token held last, for one instance's settings, and what each verified to.
+
+    A frontend sends the same header request after request: its signature is what costs, and
+    neither the signature nor the claims can change. Only the times are checked again on every
+    request; a header whose token fails is never kept. Kept by header, so that a known one is not
+    parsed again, and for the settings object it was verified under: new settings start afresh.
+    """
+
+    def __init__(self) -> None:
+        self._settings: AuthSettings | None = None
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, settings: AuthSettings, authorization: str | None) -> _Verified | None:
+        with self._lock:
+            if settings is not self._settings or authorization is None:
+                return None
+            verified = self._verified.get(authorization)
+            if verified is not None:
+                self._verified.move_to_end(authorization)
+            return verified
+
+    def keep(self, settings: AuthSettings, authorization: str | None, verified: _Verified) -> None:
+        if authorization is None:
+            return
+        with self._lock:
+            if settings is not self._settings:
+                self._settings = settings
+                self._verified.clear()
+            self._verified[authorization] = verified
+            while len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+
+
+_recent = _RecentTokens()
 
 
 @lru_cache(maxsize=VERIFIED_TOKENS)
-def _verified_claims(token: str, settings: AuthSettings) -> Mapping[str, Any]:
-    """The claims of a token whose header, key, signature, issuer and audience hold.
+def _verified(token: str, settings: AuthSettings) -> _Verified:
+    """The claims of a token whose header, key, signature, issuer and audience hold, and its caller.
 
-    Kept per instance for the tokens it verified last (a frontend sends the same one request after
-    request): the signature is what costs, and it cannot change. The times are checked on every
-    request, by the caller; a token that fails is never kept.
+    Kept per instance for the tokens it verified last: a token sent under another header's
+    spelling (`bearer`, spaces) is not verified again either.
     """
+    claims = _verified_claims(token, settings)
+    try:
+        return _Verified(claims, _caller_of(claims, settings.auth_spaces_claim))
+    except Unauthorized:
+        return _Verified(claims, None)
+
+
+def _caller_of(claims: Mapping[str, Any], spaces_claim: str) -> Caller:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB:
+        raise Unauthorized.invalid("claims")
+    spaces, every_space = spaces_of(claims.get(spaces_claim))
+    return Caller(sub, spaces, every_space, key=f"sub:{sub}")
+
+
+def _verified_claims(token: str, settings: AuthSettings) -> Mapping[str, Any]:
+    """The claims of a token whose header, key, signature, issuer and audience hold."""
     keys = key_set(settings.auth_jwks or "")
     try:
         header = jwt.get_unverified_header(token)

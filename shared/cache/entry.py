@@ -28,6 +28,8 @@ from shared.settings import FunctionSettings
 
 RESULT = "ok"
 """The kind of an entry that holds a result; any other kind is the code of a kept error."""
+DECODED = 256
+_decoded: dict[tuple[str, object, bytes], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,27 @@ class CacheEntry(Generic[R]):
 
     @classmethod
     def decode(cls, operation: Operation[A, R], raw: bytes | None) -> CacheEntry[R] | None:
-        """The kept entry, or None for nothing or anything unreadable (another version's, say)."""
+        """The kept entry, or None for nothing or anything unreadable (another version's, say).
+
+        An entry is immutable and its text says all of it: the last `DECODED` texts read are kept
+        with their entry, so that a cached answer is not parsed and validated again on every hit.
+        """
+        if not raw:
+            return None
+        question = (operation.action, operation.read, bytes(raw))
+        known: CacheEntry[R] | None = _decoded.get(question)
+        if known is None:
+            known = cls._decode(operation, raw)
+            if known is not None:
+                if len(_decoded) >= DECODED:
+                    _decoded.clear()
+                _decoded[question] = known
+        return known
+
+    @classmethod
+    def _decode(cls, operation: Operation[A, R], raw: bytes) -> CacheEntry[R] | None:
         try:
-            document = json.loads(raw) if raw else None
+            document = json.loads(raw)
         except ValueError:
             return None
         if not isinstance(document, dict) or not isinstance(document.get("at"), (int, float)):

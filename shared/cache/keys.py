@@ -29,7 +29,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.operations import Operation, SpaceArguments
 from shared.store import KeySpace, keyed_digest
@@ -37,6 +37,10 @@ from shared.store import KeySpace, keyed_digest
 ISV_CODE_DOMAIN = b"waba-binding cache key of an IsvCode\x00"
 CALLER_DOMAIN = b"waba-binding caller key\x00"
 NO_ISV_CODE = "-"
+REMEMBERED = 1024
+"""How many built keys an instance keeps; past that it starts over."""
+Q = TypeVar("Q")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,19 @@ class Keys:
 
 
 class CacheKeys:
-    """Every key of an instance's store: cached answers, their locks, quotas and callers' budgets."""
+    """Every key of an instance's store: cached answers, their locks, quotas and callers' budgets.
+
+    A key depends on its arguments alone, and the same few are asked for on every request (the
+    caller's bucket, the space's entry, the quota): each is kept once built, up to `REMEMBERED`
+    of them, rather than checked and hashed again.
+    """
 
     def __init__(self, space: KeySpace, secret: bytes | None, caller_secret: bytes | None = None) -> None:
         self.space = space
         self._secret = secret
         self._caller_secret = caller_secret or secret or secrets.token_bytes(32)
+        self._keys: dict[tuple[str, SpaceArguments], Keys] = {}
+        self._names: dict[tuple[str, ...], str] = {}
 
     @classmethod
     def for_settings(cls, space: KeySpace, cache_key_secret: str | None, isv_code: str | None) -> CacheKeys:
@@ -67,8 +78,12 @@ class CacheKeys:
 
     def of(self, operation: Operation[Any, Any], arguments: SpaceArguments) -> Keys:
         """The cache and lock keys of `operation` asked with `arguments`."""
-        parts = self._parts(operation.namespace, arguments)
-        return Keys(self.space.cache(*parts), self.space.lock(*parts))
+        question = (operation.namespace, arguments)
+        keys = self._keys.get(question)
+        if keys is None:
+            parts = self._parts(*question)
+            keys = _kept(self._keys, question, Keys(self.space.cache(*parts), self.space.lock(*parts)))
+        return keys
 
     def alarm(self, arguments: SpaceArguments) -> str:
         """The key of a space's last alarming state, which the timer's alerts are judged against."""
@@ -82,17 +97,31 @@ class CacheKeys:
 
     def caller_bucket(self, kind: str, caller: str, *parts: str) -> str:
         """A caller's token bucket of `kind` (its requests, or its calls to CAMS of one operation)."""
-        return self.space.bucket(kind, *parts, keyed_digest(self._caller_secret, caller))
+        question = ("bucket", kind, caller, *parts)
+        key = self._names.get(question)
+        if key is None:
+            key = _kept(
+                self._names, question, self.space.bucket(kind, *parts, keyed_digest(self._caller_secret, caller))
+            )
+        return key
 
     def rate_limit(self, name: str) -> str:
         """An account-wide limiter's key: an operation's quota at CAMS, or the timer's own pace."""
-        return self.space.rate_limit(name)
+        key = self._names.get(("rate", name))
+        return key if key is not None else _kept(self._names, ("rate", name), self.space.rate_limit(name))
 
     def _parts(self, namespace: str, arguments: SpaceArguments) -> tuple[str, ...]:
         space = ("own",) if arguments.cust_space_id is None else ("space", arguments.cust_space_id)
         parts = (namespace, *space, self.isv_part(arguments.isv_code))
         detail = arguments.detail()
         return (*parts, _digest_of(detail)) if detail else parts
+
+
+def _kept(built: dict[Q, V], question: Q, value: V) -> V:
+    if len(built) >= REMEMBERED:
+        built.clear()
+    built[question] = value
+    return value
 
 
 def _derived(domain: bytes, value: str) -> bytes:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,8 +53,7 @@ def earliest_slot(slots: Sequence[int], now: int, limit: int, window: int) -> in
     for index in range(len(slots) + 1):
         if index:
             slot = max(now, slots[index - 1] + window + 1)
-        while below < len(slots) and slots[below] <= slot:
-            below += 1
+        below = bisect_right(slots, slot, below)  # the slots at or before `slot`: they are sorted
         if fits(slots, below, slot, limit, window):
             return slot
     raise AssertionError("unreachable: the last candidate is past every window")  # pragma: no cover

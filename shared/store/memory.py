@@ -16,6 +16,7 @@ import bisect
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from shared.clock import Clock
@@ -30,12 +31,17 @@ def _micros(clock: Clock) -> int:
     return round(clock.monotonic() * MICROS)
 
 
-def _make_room(entries: OrderedDict[str, V], max_entries: int, expired: list[str]) -> None:
-    """Drop the `expired` keys, then the oldest ones, until one more entry fits."""
+def _make_room(entries: OrderedDict[str, V], max_entries: int, expired: Callable[[V], bool] | None = None) -> None:
+    """Drop the `expired` entries, then the oldest ones, until one more entry fits.
+
+    Expiry is looked for only when the map is full: scanning every entry on each write cost a
+    lookup's worth of time once the map held hundreds.
+    """
     if len(entries) < max_entries:
         return
-    for key in expired:
-        del entries[key]
+    if expired is not None:
+        for key in [key for key, value in entries.items() if expired(value)]:
+            del entries[key]
     while len(entries) >= max_entries:
         entries.popitem(last=False)
 
@@ -68,7 +74,7 @@ class MemoryCache(_Bounded[tuple[float, bytes]]):
         with self._guard:
             now = self._clock.monotonic()
             self._entries.pop(key, None)
-            _make_room(self._entries, self._max_entries, [k for k, (t, _) in self._entries.items() if t <= now])
+            _make_room(self._entries, self._max_entries, lambda entry: entry[0] <= now)
             self._entries[key] = (now + ttl_ms / 1000, data)
 
     def delete(self, key: str) -> None:
@@ -89,7 +95,7 @@ class MemoryLocks(_Bounded[tuple[float, str]]):
             if held is not None and held[0] > now:
                 return None
             self._entries.pop(key, None)
-            _make_room(self._entries, self._max_entries, [k for k, (t, _) in self._entries.items() if t <= now])
+            _make_room(self._entries, self._max_entries, lambda entry: entry[0] <= now)
             token = secrets.token_hex(16)
             self._entries[key] = (now + ttl_ms / 1000, token)
             return token
@@ -135,8 +141,7 @@ class MemoryLimiter(_Bounded[list[int]]):
 
     def _keep(self, key: str, slots: list[int], now: int, window_ms: int) -> None:
         self._entries.pop(key, None)
-        stale = [k for k, s in self._entries.items() if not s or s[-1] < now - window_ms * 1000]
-        _make_room(self._entries, self._max_entries, stale)
+        _make_room(self._entries, self._max_entries, lambda kept: not kept or kept[-1] < now - window_ms * 1000)
         self._entries[key] = slots
 
 
@@ -148,7 +153,7 @@ class MemoryBuckets(_Bounded[Bucket]):
         with self._guard:
             now = _micros(self._clock)
             bucket, allowed, wait = take_tokens(self._entries.pop(key, None), now, rate_per_s, burst, cost)
-            _make_room(self._entries, self._max_entries, [])
+            _make_room(self._entries, self._max_entries)
             self._entries[key] = bucket
             return Take(allowed, wait / 1000, bucket.tokens, shared=False)
 

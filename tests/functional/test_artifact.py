@@ -4,7 +4,8 @@ For python3.10 and python3.12 this builds both packages (`make build`), copies t
 directory as FC's `/code` is, and runs each in a fresh target interpreter (`-I -S -B`: nothing from
 this machine's site-packages, nothing written), with the context and environment FC gives that
 runtime: the initializer, then the events/ files against the fake CAMS. It also checks that every
-module of the package was loaded from the bytecode the build shipped, never compiled from source.
+module of the package was loaded from the bytecode the build shipped, never compiled from source,
+that the SDK's deferred libraries never ran, and that what the build leaves out was never imported.
 
 A missing target interpreter skips these tests on a laptop, with how to get one, and fails them in
 CI (`CI=true`): there they must run.
@@ -69,10 +70,14 @@ for n, path in enumerate(spec["events"], 1):
             results.append({"errorType": type(failure).__name__})
 ours = {name: m for name, m in list(sys.modules.items())
         if (getattr(m, "__file__", None) or "").startswith(package + os.sep)}
+from shared import deferred
 report = {
     "results": results,
     "paths": sys.path,
     "modules": sorted(sys.modules),
+    "deferred": sorted(name for name, m in sys.modules.items() if deferred.is_deferred(m)),
+    "executed_deferred": sorted(name for name, m in sys.modules.items()
+                                if name.partition(".")[0] in deferred.DEFERRED and not deferred.is_deferred(m)),
     "from_package": len(ours),
     "compiled": [p for p in compiled if p.startswith(package + os.sep)],
     "no_bytecode": sorted(name for name, m in ours.items()
@@ -184,6 +189,13 @@ def run_package(
     assert report["from_package"] > 100, "the package's own modules and dependencies were imported"
     assert report["compiled"] == [], "modules compiled from source at import: the bytecode is missing or stale"
     assert report["no_bytecode"] == []
+    assert report["executed_deferred"] == [], "a synchronous function ran the SDK's asynchronous libraries"
+    assert {"aiohttp", "apscheduler", "websocket"} <= set(report["deferred"])
+    # What the package leaves out was never needed: the generated CAMS client, the cffi package and
+    # pycparser; cryptography's Rust bindings load cffi's `_cffi_backend` extension alone.
+    modules = set(report["modules"])
+    assert not {"alibabacloud_cams20200606", "cffi", "pycparser", "alibabacloud_tea_util"} & modules
+    assert "_cffi_backend" in modules
     return report
 
 
@@ -193,8 +205,17 @@ def test_packages_hold_the_function_shared_dependencies_and_their_bytecode(pytho
         package = packages / function
         assert (package / "index.py").is_file()
         assert (package / "shared" / "cams.py").is_file()
-        assert (package / "alibabacloud_cams20200606").is_dir()
+        assert (package / "shared" / function).is_dir()
+        assert not (package / "shared" / next(f for f in FUNCTIONS if f != function)).exists()
+        assert (package / "alibabacloud_tea_openapi").is_dir()
         assert (package / "pydantic_core").is_dir()
+        assert list(package.glob("_cffi_backend.*.so")), "cryptography's Rust bindings load it"
+        for left_out in ("alibabacloud_cams20200606", "cffi", "pycparser", "alibabacloud_tea_util"):
+            assert not (package / left_out).exists(), f"{left_out} is never imported"
+        assert not list(package.rglob("*.pyi")), "type stubs are never imported"
+        assert not list(package.glob("*.dist-info/RECORD")), "pip's records are pip's alone"
+        assert not (package / "charset_normalizer" / "md.py").exists(), "shadowed by md.*.so"
+        assert not (package / "pydantic" / "mypy.py").exists(), "imports mypy, which is not shipped"
         if python.version == "3.10":
             assert (package / "async_timeout").is_dir(), "aiohttp needs it below 3.11 (pypa/pip#11664)"
         assert not (package / "local").exists()
@@ -264,13 +285,19 @@ def test_the_healthcheck_package_runs_its_events(python: Interpreter, packages: 
 @pytest.mark.parametrize("version", build.SUPPORTED)
 def test_each_lock_is_resolved_for_its_python(version: str) -> None:
     pinned = build.pins(build.lock_path(version))
+    bare_sdk = build.pins(build.sdk_lock_path(version))
 
-    assert {"alibabacloud-cams20200606", "pydantic", "pydantic-core", "redis"} <= set(pinned)
+    assert {"alibabacloud-tea-openapi", "pydantic", "pydantic-core", "redis"} <= set(pinned)
+    assert "alibabacloud-cams20200606" not in pinned, "the functions never import the generated client"
     # aiohttp requires async-timeout below Python 3.11 only: the markers were evaluated for the target.
     assert ("async-timeout" in pinned) is (version == "3.10")
-    sdk = build.needed_by(build.read_lock(build.lock_path(version)), ["alibabacloud-cams20200606"])
+    sdk = build.needed_by(build.read_lock(build.sdk_lock_path(version)), ["alibabacloud-cams20200606"])
     assert "aiohttp" in sdk
     assert not {"pydantic", "redis"} & sdk
+    # The benchmark's bare SDK runs the very versions the functions ship.
+    assert {name: bare_sdk[name] for name in bare_sdk.keys() & pinned.keys()} == {
+        name: pinned[name] for name in bare_sdk.keys() & pinned.keys()
+    }
 
 
 @pytest.mark.slow
