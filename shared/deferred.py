@@ -17,9 +17,10 @@ patched: the module object in `sys.modules` becomes the real module.
 
 A few names are taken from these packages at the SDK's import only to annotate a parameter or to be
 called later (`BOUND_AT_IMPORT`). The modules named there, and those alone, are given a
-`DeferredName` for them: it loads the package when first called, asked for an attribute, used in
-`isinstance` or subclassed, and stands for the real object from then on. Any other access to an
-attribute, by any other module, loads the package at once.
+`DeferredName` for them: it loads the package when first called, asked for an attribute, compared,
+hashed, used in `isinstance` or subclassed, and stands for the real object from then on (`is` alone
+tells them apart, which none of those modules asks). Any other access to an attribute, by any other
+module, loads the package at once.
 """
 
 from __future__ import annotations
@@ -139,12 +140,12 @@ def load(module: types.ModuleType) -> bool:
         name = module.__name__
         if name in _loading:
             return False
-        loader = _loaders.pop(name, None)
-        if loader is None:
+        if name not in _loaders:
             return True
         parent = sys.modules.get(name.rpartition(".")[0])
         if isinstance(parent, DeferredModule):
             load(parent)
+        loader = _loaders.pop(name)
         _pending.discard(name.partition(".")[0])  # its other modules import as usual from now on
         if module.__spec__ is not None:
             module.__spec__.loader = loader

@@ -149,3 +149,12 @@ def test_an_event_with_more_brackets_than_levels_is_still_walked() -> None:
         decode_event(deep, "an event")
     with pytest.raises(MalformedEvent, match="deeper"):
         decode_event(deep.encode(), "an event")
+
+
+def test_a_submodule_whose_parent_fails_raises_each_time_it_is_used(library: str, tmp_path: Path) -> None:
+    (tmp_path / library / "__init__.py").write_text("raise RuntimeError('broken')\n")
+    leaf = __import__(f"{library}.sub.leaf", fromlist=["Leaf"])
+
+    for _ in range(2):
+        with pytest.raises((RuntimeError, ImportError)):
+            leaf.Leaf  # noqa: B018
