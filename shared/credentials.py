@@ -27,7 +27,7 @@ class StaticCredentials:
 
     def secrets(self) -> tuple[str, ...]:
         """The values that must never reach a log line."""
-        return tuple(v for v in (self.access_key_id, self.access_key_secret, self.security_token) if v)
+        return tuple(filter(None, (self.access_key_id, self.access_key_secret, self.security_token)))
 
 
 def resolve_credentials(context: object, environ: Mapping[str, str]) -> StaticCredentials | None:

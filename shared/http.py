@@ -64,25 +64,26 @@ def parse_http_event(event: object) -> HttpRequest:
     if not isinstance(path, str):
         raw_path = document.get("rawPath")
         path = unquote(raw_path) if isinstance(raw_path, str) else "/"
-    request = HttpRequest(
-        method=method.strip().upper(),
-        path=path or "/",
-        headers={k.lower(): v for k, v in _strings(document.get("headers")).items()},
-        query=_strings(document.get("queryParameters")),
-        source_ip=_source_ip(http.get("sourceIp")),
-    )
-    if not _encodable(request.method, request.path, *request.headers.items(), *request.query.items()):
+    method = method.strip().upper()
+    path = path or "/"
+    headers = _strings(document.get("headers"), lower=True)
+    query = _strings(document.get("queryParameters"))
+    if not _encodable(method, path, headers, query):
         raise InvalidRequest("The request holds text that is not valid Unicode.")
-    return request
+    return HttpRequest(method, path, headers, query, _source_ip(http.get("sourceIp")))
 
 
-def _encodable(*texts: str | tuple[str, str]) -> bool:
+def _encodable(method: str, path: str, *texts: Mapping[str, str]) -> bool:
     """Whether every text encodes as UTF-8: a lone surrogate does not, and must reach no log line.
 
     Encoded as one text: surrogates side by side are still refused one by one.
     """
+    parts = [method, path]
+    for mapping in texts:
+        parts += mapping
+        parts += mapping.values()
     try:
-        "".join(text if isinstance(text, str) else "".join(text) for text in texts).encode("utf-8")
+        "".join(parts).encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
@@ -100,14 +101,20 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _strings(value: object) -> dict[str, str]:
-    """Headers or query parameters as str to str; FC joins repeated values with commas already."""
+def _strings(value: object, *, lower: bool = False) -> dict[str, str]:
+    """Headers (names in lower case) or query parameters as str to str; FC joins repeated values with commas already."""
     result: dict[str, str] = {}
     for key, item in _mapping(value).items():
-        if isinstance(item, (list, tuple)):
-            result[str(key)] = ",".join(str(v) for v in item)
-        elif item is not None:
-            result[str(key)] = item if isinstance(item, str) else json.dumps(item)
+        if isinstance(item, str):
+            text = item
+        elif isinstance(item, (list, tuple)):
+            text = ",".join(str(v) for v in item)
+        elif item is None:
+            continue
+        else:
+            text = json.dumps(item)
+        name = str(key)
+        result[name.lower() if lower else name] = text
     return result
 
 

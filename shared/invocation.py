@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import suppress
 from functools import cached_property
 from typing import Generic
 
@@ -69,18 +69,32 @@ class Invocation(Generic[S]):
         return round((self.clock.monotonic() - self.started) * 1000, 1)
 
 
-@contextmanager
 def begin(
     context: object, settings_model: type[S], clock: Clock = SYSTEM_CLOCK, secrets: Iterable[str | None] = ()
-) -> Iterator[Invocation[S]]:
+) -> Begun[S]:
     """The invocation of `context`, inside a log scope that carries its request id and scrubs
     its credentials, its settings' secrets and `secrets` (the caller's)."""
-    invocation = Invocation(context, settings_model, clock)
-    credentials = invocation.credentials.secrets() if invocation.credentials else ()
-    with log_context([*credentials, *secrets], requestId=invocation.request_id):
-        with suppress(ConfigurationError):
-            invocation.settings  # noqa: B018 - validated now, so that its secrets are scrubbed from the first line
-        yield invocation
+    return Begun(Invocation(context, settings_model, clock), secrets)
+
+
+class Begun(Generic[S]):
+    """`with begin(...) as invocation:` the invocation's log scope, open while its work runs."""
+
+    __slots__ = ("_logs", "invocation")
+
+    def __init__(self, invocation: Invocation[S], secrets: Iterable[str | None]) -> None:
+        self.invocation = invocation
+        credentials = invocation.credentials.secrets() if invocation.credentials else ()
+        self._logs = log_context((*credentials, *secrets), requestId=invocation.request_id)
+
+    def __enter__(self) -> Invocation[S]:
+        self._logs.__enter__()
+        with suppress(ConfigurationError):  # raised again where the settings are used, and answered there
+            self.invocation.settings  # noqa: B018 - validated now, so that its secrets are scrubbed from the first line
+        return self.invocation
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._logs.__exit__(*exc_info)
 
 
 _last_secrets: tuple[FunctionSettings | None, tuple[str, ...]] = (None, ())

@@ -21,8 +21,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -32,22 +31,32 @@ _SENSITIVE_NAME = re.compile(r"secret|token|password|authorization|isv_?code|acc
 _MIN_SECRET_LENGTH = 4
 
 
+Secrets = tuple[tuple[str, str], ...]
+"""Secrets to scrub, each with its JSON-escaped form, longest first."""
+
+
 class _Scope:
     """The fields and secrets of one invocation (or of a nested `log_context`)."""
 
     __slots__ = ("fields", "secrets")
 
-    def __init__(self, fields: dict[str, Any], secrets: list[tuple[str, str]]) -> None:
-        self.fields = fields
-        self.secrets = secrets  # (secret, its JSON-escaped form), longest first
+    def __init__(self, fields: dict[str, Any], secrets: Secrets) -> None:
+        self.fields = _redact_names(fields)  # bound once, so redacted once rather than on every line
+        self.secrets = secrets
 
     def add_secrets(self, secrets: Iterable[str | None]) -> None:
-        known = {secret for secret, _ in self.secrets}
-        for secret in secrets:
-            if secret and len(secret) >= _MIN_SECRET_LENGTH and secret not in known:
-                known.add(secret)
-                self.secrets.append((secret, json.dumps(secret)[1:-1]))
-        self.secrets.sort(key=lambda pair: len(pair[0]), reverse=True)
+        self.secrets = _with_secrets(self.secrets, tuple(secrets))
+
+
+@lru_cache(maxsize=256)
+def _with_secrets(known: Secrets, secrets: tuple[str | None, ...]) -> Secrets:
+    """`known` and `secrets`, in scrubbing order; found once for the credentials and settings that
+    come with invocation after invocation."""
+    kept = dict(known)
+    for secret in secrets:
+        if secret and len(secret) >= _MIN_SECRET_LENGTH and secret not in kept:
+            kept[secret] = json.dumps(secret, ensure_ascii=False)[1:-1]
+    return tuple(sorted(kept.items(), key=lambda pair: len(pair[0]), reverse=True))
 
 
 _scope: ContextVar[_Scope | None] = ContextVar("log_scope", default=None)
@@ -61,6 +70,19 @@ def scrub(text: str) -> str:
         if escaped != secret:
             text = text.replace(escaped, REDACTED)
     return text
+
+
+def _timestamp(now: float) -> str:
+    """RFC 3339 in UTC, to the millisecond; the part to the second is formatted once a second."""
+    global _last_second
+    second, text = _last_second
+    if second != int(now):
+        second, text = int(now), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+        _last_second = (second, text)
+    return f"{text}.{int(now % 1 * 1000):03d}Z"
+
+
+_last_second: tuple[int, str] = (-1, "")
 
 
 def _redact_names(document: dict[str, Any]) -> dict[str, Any]:
@@ -156,17 +178,26 @@ def _route(logger: logging.Logger) -> None:
     logger.setLevel(_level)
 
 
-@contextmanager
-def log_context(secrets: Iterable[str | None] = (), **fields: Any) -> Iterator[None]:
-    """Bind `fields` to every line logged inside, and scrub `secrets` from them."""
-    parent = _scope.get()
-    scope = _Scope({**(parent.fields if parent else {}), **fields}, list(parent.secrets) if parent else [])
-    scope.add_secrets(secrets)
-    token = _scope.set(scope)
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+class log_context:
+    """Bind `fields` to every line logged inside, and scrub `secrets` from them.
+
+    A class rather than a generator (and named as one): it opens and closes on every invocation.
+    """
+
+    __slots__ = ("_scope", "_token")
+
+    def __init__(self, secrets: Iterable[str | None] = (), **fields: Any) -> None:
+        parent = _scope.get()
+        if parent is None:
+            self._scope = _Scope(fields, _with_secrets((), tuple(secrets)))
+        else:
+            self._scope = _Scope({**parent.fields, **fields}, _with_secrets(parent.secrets, tuple(secrets)))
+
+    def __enter__(self) -> None:
+        self._token = _scope.set(self._scope)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _scope.reset(self._token)
 
 
 def add_secrets(secrets: Iterable[str | None]) -> None:
@@ -191,16 +222,15 @@ def emit(event: str, level: int, error: BaseException | None, fields: dict[str, 
         return
     if error is not None:
         fields["exception"] = f"{type(error).__name__}: {error}"[:500]
-    now = time.time()
     scope = _scope.get()
     document = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+        "time": _timestamp(time.time()),
         "level": logging.getLevelName(level),
         "event": event,
         **(scope.fields if scope else {}),
-        **fields,
+        **_redact_names(fields),
     }
-    line = scrub(json.dumps(_redact_names(document), default=str, ensure_ascii=False))
+    line = scrub(json.dumps(document, default=str, ensure_ascii=False))
     try:
         sys.stdout.write(line + "\n")
     except UnicodeEncodeError:  # a lone surrogate that no check caught must not lose the line

@@ -8,6 +8,9 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -54,6 +57,16 @@ class WabaBinding(BaseModel):
         known = self.model_dump(by_alias=True, exclude=set(self.model_extra or {}))
         extra = {_lower_first(key): value for key, value in (self.model_extra or {}).items()}
         return {**extra, **known}
+
+    @cached_property
+    def digest(self) -> str:
+        """`digest_of` the answer's document, found once."""
+        return digest_of(self.json_document)
+
+
+def digest_of(document: Mapping[str, Any]) -> str:
+    """A short digest of a JSON document that does not depend on the order of its keys."""
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def _lower_first(name: str) -> str:

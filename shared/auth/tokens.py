@@ -110,7 +110,7 @@ def verify_token(token: str, settings: AuthSettings, now: float) -> Caller:
 
 
 def _caller_at(verified: _Verified, now: float) -> Caller:
-    _check_times(verified.claims, now)
+    _check_times(verified.times, now)
     if verified.caller is None:
         raise Unauthorized.invalid("claims")
     return verified.caller
@@ -123,6 +123,7 @@ class _Verified:
 
     claims: Mapping[str, Any]
     caller: Caller | None
+    times: _Times
 
 
 class _RecentTokens:
@@ -171,10 +172,11 @@ def _verified(token: str, settings: AuthSettings) -> _Verified:
     spelling (`bearer`, spaces) is not verified again either.
     """
     claims = _verified_claims(token, settings)
+    times = _times_of(claims)
     try:
-        return _Verified(claims, _caller_of(claims, settings.auth_spaces_claim))
+        return _Verified(claims, _caller_of(claims, settings.auth_spaces_claim), times)
     except Unauthorized:
-        return _Verified(claims, None)
+        return _Verified(claims, None, times)
 
 
 def _caller_of(claims: Mapping[str, Any], spaces_claim: str) -> Caller:
@@ -233,16 +235,24 @@ def _decode(token: str, key: jwt.PyJWK, settings: AuthSettings) -> dict[str, Any
     return claims
 
 
-def _check_times(claims: Mapping[str, Any], now: float) -> None:
-    expires = _number(claims.get("exp"))
-    if expires is None:
+@dataclass(frozen=True)
+class _Times:
+    """A token's `exp`, and its `nbf` and `iat` when present, read once; None for a malformed one."""
+
+    expires: float | None
+    starts: tuple[float | None, ...]
+
+
+def _times_of(claims: Mapping[str, Any]) -> _Times:
+    return _Times(_number(claims.get("exp")), tuple(_number(claims[name]) for name in ("nbf", "iat") if name in claims))
+
+
+def _check_times(times: _Times, now: float) -> None:
+    if times.expires is None:
         raise Unauthorized.invalid("claims")
-    if expires + LEEWAY_S <= now:
+    if times.expires + LEEWAY_S <= now:
         raise Unauthorized.invalid("expired")
-    for name in ("nbf", "iat"):
-        if name not in claims:
-            continue
-        moment = _number(claims[name])
+    for moment in times.starts:
         if moment is None:
             raise Unauthorized.invalid("claims")
         if moment - LEEWAY_S > now:

@@ -5,14 +5,12 @@ Example:
     >>> from shared.operations import QUERY_CHATAPP_BIND_WABA as BIND
     >>> one = CacheEntry.answered(BIND, {"Data": {"Id": "1"}, "RequestId": "a"}, "a", 0.0)
     >>> other = CacheEntry.answered(BIND, {"Data": {"Id": "1"}}, "b", 5.0)
-    >>> etag_of(one.unwrap(BIND).to_json()) == etag_of(other.unwrap(BIND).to_json())
+    >>> etag_of(one.unwrap(BIND).to_json()) == etag_of(other.unwrap(BIND).to_json()) == waba_etag(one.unwrap(BIND))
     True
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from collections.abc import Mapping
@@ -22,7 +20,7 @@ from shared.cache.entry import CacheEntry
 from shared.cache.facade import Fetched
 from shared.health import SpaceHealth
 from shared.http import HttpRequest
-from shared.models import WabaBinding
+from shared.models import WabaBinding, digest_of
 from shared.operations import QUERY_CHATAPP_BIND_WABA
 from shared.resolver import HttpReply
 
@@ -36,18 +34,22 @@ def waba_reply(
     request: HttpRequest,
     request_id: str | None,
     now: float,
+    log: Mapping[str, Any],
 ) -> HttpReply:
-    """200 with the entry's WABA, or 304 when the caller's copy (If-None-Match) is still the one."""
-    waba = entry.unwrap(QUERY_CHATAPP_BIND_WABA).to_json()
-    etag = etag_of(waba)
+    """200 with the entry's WABA, or 304 when the caller's copy (If-None-Match) is still the one.
+
+    `log` holds the route's fields for the request line, which the reply's own join.
+    """
+    binding = entry.unwrap(QUERY_CHATAPP_BIND_WABA)
+    etag = waba_etag(binding)
     headers = {**REVALIDATE, "etag": etag}
     if found.source != "cams":
         headers["age"] = str(math.floor(entry.age_s(now)))
-    log: dict[str, Any] = {"camsRequestId": entry.cams_request_id, "stale": found.stale}
-    if etag in _tags(request.headers.get("if-none-match", "")):
+    log = {**log, "camsRequestId": entry.cams_request_id, "stale": found.stale}
+    if _matches(etag, request):
         return HttpReply(304, headers=headers, log=log)
     body = {
-        "waba": waba,
+        "waba": binding.to_json(),
         "requestId": request_id,
         "camsRequestId": entry.cams_request_id,
         "stale": found.stale,
@@ -68,7 +70,7 @@ def health_reply(health: SpaceHealth, request: HttpRequest, request_id: str | No
         "camsRequestIds": health.cams_request_ids(),
         "stale": health.stale,
     }
-    if etag in _tags(request.headers.get("if-none-match", "")):
+    if _matches(etag, request):
         return HttpReply(304, headers=headers, log=log)
     body = {
         "health": document,
@@ -81,10 +83,19 @@ def health_reply(health: SpaceHealth, request: HttpRequest, request_id: str | No
     return HttpReply.json(200, body, log=log, headers=headers)
 
 
-def etag_of(waba: Mapping[str, Any]) -> str:
-    """A weak validator of the WABA alone (as answered): the request ids around it change with every answer."""
-    digest = hashlib.sha256(json.dumps(waba, sort_keys=True).encode()).hexdigest()[:24]
-    return f'W/"{digest}"'
+def etag_of(document: Mapping[str, Any]) -> str:
+    """A weak validator of the document alone (as answered): the request ids around it change with every answer."""
+    return f'W/"{digest_of(document)}"'
+
+
+def waba_etag(binding: WabaBinding) -> str:
+    """`etag_of` the binding's document, whose digest the binding keeps: a cached one is answered again and again."""
+    return f'W/"{binding.digest}"'
+
+
+def _matches(etag: str, request: HttpRequest) -> bool:
+    header = request.headers.get("if-none-match")
+    return bool(header) and etag in _tags(header or "")
 
 
 def _tags(header: str) -> set[str]:

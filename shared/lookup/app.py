@@ -59,7 +59,8 @@ def _lookup(
     caller_isv_code: str | None,
 ) -> HttpReply:
     settings = invocation.settings
-    add_secrets([caller_isv_code])
+    if caller_isv_code:
+        add_secrets([caller_isv_code])
     scope = {**caller.log_fields(), "custSpaceId": space}
     if not caller.may_read(space):
         raise out_of_scope().logged_with({**scope, "scope": "denied"})
@@ -75,8 +76,7 @@ def _lookup(
     negative = found.entry.error(QUERY_CHATAPP_BIND_WABA)
     if negative is not None:
         raise negative.logged_with({**log, "stale": found.stale})
-    reply = waba_reply(found, found.entry, request, invocation.request_id, invocation.clock.time())
-    return replace(reply, log={**log, **reply.log})
+    return waba_reply(found, found.entry, request, invocation.request_id, invocation.clock.time(), log)
 
 
 @app.get("/waba/health")
