@@ -95,7 +95,7 @@ def waba_etag(binding: WabaBinding) -> str:
 
 def _matches(etag: str, request: HttpRequest) -> bool:
     header = request.headers.get("if-none-match")
-    return bool(header) and etag in _tags(header or "")
+    return header is not None and etag in _tags(header)
 
 
 def _tags(header: str) -> set[str]:
